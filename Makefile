@@ -1,0 +1,65 @@
+# Orientation Bot — `make run` serves the bot, `make test` runs every test. Both set everything up.
+SHELL := /bin/bash
+.DEFAULT_GOAL := help
+VENV ?= .venv
+PY := $(VENV)/bin/python
+RASA := $(VENV)/bin/rasa
+export RASA_TELEMETRY_ENABLED=false
+export SQLALCHEMY_SILENCE_UBER_WARNING=1
+export TF_CPP_MIN_LOG_LEVEL=2
+export PYTHONPATH := $(CURDIR)
+
+MODEL := models/orientation.tar.gz
+KB_STAMP := var/.kb-built
+TRANSCRIPTS := $(wildcard transcripts/*.jsonl transcripts/imports/*.csv)
+KNOWLEDGE_SRC := $(wildcard knowledge/*.py knowledge/data/*) orientbot/normalise.py orientbot/kb.py orientbot/db.py
+TRAINING_DATA := config.yml domain.yml $(shell find bot/data -name '*.yml' 2>/dev/null) $(wildcard bot/components/*.py) orientbot/normalise.py orientbot/safety.py
+
+.PHONY: help run test test-fast kb train validate bench score clean
+
+help: ## list the targets
+	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-10s %s\n", $$1, $$2}'
+
+run: $(VENV)/.installed $(KB_STAMP) $(MODEL) ## set up, build the KB, train if needed, serve the bot on :5005
+	@scripts/run.sh
+
+test: $(VENV)/.installed $(KB_STAMP) ## install what is needed and run every test (unit, pipeline, trained-model end to end)
+	$(PY) -m pytest
+
+test-fast: $(VENV)/.installed ## the tests that need no trained model
+	$(PY) -m pytest -m "not e2e"
+
+kb: $(VENV)/.installed ## rebuild the knowledge base and the generated training data from transcripts/
+	$(PY) -m knowledge build
+	@touch $(KB_STAMP)
+
+train: $(MODEL) ## train the Rasa model (only when its inputs changed)
+
+validate: $(VENV)/.installed $(KB_STAMP) ## rasa data validate
+	$(RASA) data validate --data bot/data --domain domain.yml --config config.yml
+
+bench: $(VENV)/.installed $(KB_STAMP) $(MODEL) ## print latency/throughput and accuracy figures (starts its own servers)
+	$(PY) scripts/bench.py
+
+score: ## score a running bot on ../shared/eval/dev.jsonl
+	python3 ../shared/eval/score.py ../shared/eval/dev.jsonl --url http://localhost:$${RASA_PORT:-5005}
+
+clean: ## remove trained models, databases and logs (keeps the virtualenv)
+	rm -rf models var .rasa results
+
+$(VENV)/.installed: requirements/lock.txt scripts/find-python310.sh
+	@echo "[setup] recherche de Python 3.10…"
+	@test -x $(PY) || "$$(scripts/find-python310.sh)" -m venv $(VENV)
+	@echo "[setup] installation des dépendances épinglées (requirements/lock.txt, ~3 Go, quelques minutes)…"
+	$(PY) -m pip install --disable-pip-version-check --progress-bar on --no-deps -r requirements/lock.txt
+	$(PY) -m pip check
+	@touch $@
+
+$(KB_STAMP): $(VENV)/.installed $(TRANSCRIPTS) $(KNOWLEDGE_SRC)
+	$(PY) -m knowledge build
+	@mkdir -p var && touch $@
+
+$(MODEL): $(VENV)/.installed $(KB_STAMP) $(TRAINING_DATA)
+	@echo "[train] entraînement du modèle Rasa (quelques minutes sur 2 cœurs)…"
+	$(RASA) train --data bot/data --domain domain.yml --config config.yml --out models --fixed-model-name orientation
+	@touch $@

@@ -1,0 +1,1 @@
+"""The Rasa assistant: custom NLU components, actions and training data."""

@@ -1,0 +1,70 @@
+"""Reading what the actions need from a Rasa tracker."""
+from __future__ import annotations
+
+from typing import Any, Dict, List
+
+from rasa_sdk import Tracker
+
+from orientbot.retrieval import Match
+
+MAX_TRANSCRIPT_EVENTS = 60
+
+
+def audience(tracker: Tracker) -> str:
+    metadata = tracker.latest_message.get("metadata") or {}
+    if isinstance(metadata, dict) and metadata.get("audience") in ("eleve", "parent"):
+        return metadata["audience"]
+    return "parent" if tracker.get_slot("audience") == "parent" else "eleve"
+
+
+def latest_text(tracker: Tracker) -> str:
+    text = tracker.latest_message.get("text")
+    return text if isinstance(text, str) else ""
+
+
+def original_text(tracker: Tracker) -> str:
+    """The message as the person typed it (the parse data holds the normalised text)."""
+    for event in reversed(tracker.events):
+        if event.get("event") == "user":
+            return event.get("text") or ""
+    return latest_text(tracker)
+
+
+def intent(tracker: Tracker) -> Dict[str, Any]:
+    return tracker.latest_message.get("intent") or {}
+
+
+def intent_confidence(tracker: Tracker, name: str) -> float:
+    for item in tracker.latest_message.get("intent_ranking") or []:
+        if item.get("name") == name:
+            return float(item.get("confidence") or 0.0)
+    return 0.0
+
+
+def selector_ranking(tracker: Tracker) -> List[Match]:
+    """The ResponseSelector's candidates for the ``faq`` retrieval intent, best first."""
+    selector = (tracker.latest_message.get("response_selector") or {}).get("faq") or {}
+    matches = []
+    for item in selector.get("ranking") or []:
+        key = item.get("intent_response_key") or ""
+        if key.startswith("faq/"):
+            matches.append(Match(key[len("faq/"):], float(item.get("confidence") or 0.0)))
+    return matches
+
+
+def entity_value(tracker: Tracker, name: str) -> str:
+    for entity in tracker.latest_message.get("entities") or []:
+        if entity.get("entity") == name and isinstance(entity.get("value"), str):
+            return entity["value"]
+    return ""
+
+
+def transcript(tracker: Tracker) -> List[Dict[str, str]]:
+    """The conversation so far, as the counsellor will read it."""
+    lines = []
+    for event in tracker.events[-MAX_TRANSCRIPT_EVENTS:]:
+        if event.get("event") == "user":
+            lines.append({"from": "user", "text": event.get("text") or "", "at": str(event.get("timestamp"))})
+        elif event.get("event") == "bot" and event.get("text"):
+            lines.append({"from": "bot", "text": event["text"], "at": str(event.get("timestamp"))})
+    return lines

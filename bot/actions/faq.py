@@ -1,0 +1,61 @@
+"""Answering from the knowledge base, through the answer gate.
+
+The gate (``orientbot.gate``) decides between an answer, "did you mean…?"
+buttons, "not my field", or "not understood"; a second unsure turn in a row
+hands the conversation to a counsellor.  Prose comes from the domain's
+responses and from the KB, never from this module.
+"""
+from __future__ import annotations
+
+from typing import Any, Dict, List, Optional
+
+from rasa_sdk import Action, Tracker
+from rasa_sdk.events import SlotSet
+from rasa_sdk.executor import CollectingDispatcher
+
+from bot.actions import conversation
+from bot.actions.answers import emit_answer, gate_decision
+from bot.actions.handoff import hand_over
+from bot.actions.services import Services, default_services
+from orientbot.gate import ANSWER, CLARIFY, OUT_OF_SCOPE
+from orientbot.normalise import normalise
+
+
+class ActionAnswer(Action):
+    def __init__(self, services: Optional[Services] = None) -> None:
+        self._services = services
+
+    def name(self) -> str:
+        return "action_answer"
+
+    def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: Dict[str, Any]) -> List[Dict[str, Any]]:
+        services = self._services or default_services()
+        if conversation.intent(tracker).get("name") == "choose_kb":
+            chosen = conversation.entity_value(tracker, "kb_id")
+            if emit_answer(dispatcher, tracker, services, chosen, 1.0):
+                return [SlotSet("clarification_pending", False)]
+            dispatcher.utter_message(response="utter_not_understood")
+            return []
+        if not normalise(conversation.original_text(tracker)):
+            dispatcher.utter_message(response="utter_empty_message")
+            return []
+
+        decision = gate_decision(tracker, services)
+        if decision.kind == ANSWER and emit_answer(dispatcher, tracker, services, decision.kb_id, decision.confidence):
+            return [SlotSet("clarification_pending", False)]
+        if decision.kind == OUT_OF_SCOPE:
+            dispatcher.utter_message(response="utter_out_of_scope")
+            return [SlotSet("clarification_pending", False)]
+        if tracker.get_slot("clarification_pending"):
+            return hand_over(dispatcher, tracker, services, reason="not_understood", candidates=decision.candidates)
+        if decision.kind == CLARIFY:
+            buttons = []
+            for candidate in decision.candidates:
+                entry = services.knowledge.get(candidate.kb_id)
+                if entry is not None:
+                    buttons.append({"title": entry.title, "payload": f'/choose_kb{{"kb_id": "{entry.id}"}}'})
+            dispatcher.utter_message(response="utter_clarify", buttons=buttons)
+            dispatcher.utter_message(response="utter_clarify_other")
+            return [SlotSet("clarification_pending", True)]
+        dispatcher.utter_message(response="utter_not_understood")
+        return []

@@ -1,0 +1,48 @@
+"""What the actions depend on, built once per action-server process on first use.
+
+Actions receive a ``Services`` object; tests pass one made of in-memory fakes.
+Nothing is connected at import time.
+"""
+from __future__ import annotations
+
+import threading
+from dataclasses import dataclass
+from datetime import date
+from typing import Callable, Optional
+
+from orientbot.kb import KnowledgeBase, SqlKnowledgeBase
+from orientbot.retrieval import Retriever
+from orientbot.settings import GateSettings, load_settings
+from orientbot.tickets import TicketSink, TicketStore
+
+
+@dataclass
+class Services:
+    knowledge: KnowledgeBase
+    retriever: Retriever
+    tickets: TicketSink
+    gate: GateSettings
+    today: Callable[[], date] = date.today
+
+
+_lock = threading.Lock()
+_default: Optional[Services] = None
+
+
+def default_services() -> Services:
+    global _default
+    with _lock:
+        if _default is None:
+            from orientbot.db import create_schema, make_engine
+
+            settings = load_settings()
+            engine = make_engine(settings.database_url)
+            create_schema(engine)
+            knowledge = SqlKnowledgeBase(engine)
+            _default = Services(
+                knowledge=knowledge,
+                retriever=Retriever(knowledge.entries()),
+                tickets=TicketStore(engine, settings.ticket_spool),
+                gate=settings.gate,
+            )
+        return _default

@@ -1,0 +1,1 @@
+"""Custom Rasa NLU components (text normalisation, safety gate)."""

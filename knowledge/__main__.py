@@ -1,0 +1,70 @@
+"""Command line of the knowledge pipeline.
+
+    python -m knowledge build      # every stage; writes the KB and bot/data/generated/
+    python -m knowledge check      # rebuilds in memory; exit 1 if the generated files are stale
+    python -m knowledge validate   # load stage only: report malformed lines
+"""
+from __future__ import annotations
+
+import argparse
+import sys
+import time
+from pathlib import Path
+
+from tqdm import tqdm
+
+from knowledge.anonymise import spacy_ner
+from knowledge.export import stale_files, write
+from knowledge.load import load_corpus, transcript_files
+from knowledge.pipeline import build_knowledge, store
+from orientbot.settings import load_settings
+
+
+def _progress(iterable, **options):
+    return tqdm(iterable, file=sys.stderr, leave=False, **options)
+
+
+def main(argv=None) -> int:
+    settings = load_settings()
+    parser = argparse.ArgumentParser(prog="python -m knowledge", description=__doc__.splitlines()[0])
+    parser.add_argument("command", choices=("build", "check", "validate"))
+    parser.add_argument("--transcripts", type=Path, default=settings.transcripts_dir)
+    parser.add_argument("--out", type=Path, default=settings.generated_dir, help="where the Rasa files go")
+    parser.add_argument("--database-url", default=settings.database_url)
+    args = parser.parse_args(argv)
+
+    files = transcript_files(args.transcripts)
+    if not files:
+        print(f"aucun fichier de transcriptions dans {args.transcripts}", file=sys.stderr)
+        return 2
+    if args.command == "validate":
+        conversations, errors = load_corpus(files)
+        for error in errors:
+            print(error, file=sys.stderr)
+        print(f"{len(conversations)} conversations valides, {len(errors)} erreurs")
+        return 1 if errors else 0
+
+    started = time.perf_counter()
+    print(f"[knowledge] {len(files)} fichiers ; chargement du modèle spaCy {settings.spacy_model}…", file=sys.stderr)
+    result = build_knowledge(files, ner=spacy_ner(settings.spacy_model), progress=_progress)
+    for error in result.load_errors:
+        print(f"[knowledge] ignoré : {error}", file=sys.stderr)
+    for line in result.summary():
+        print(f"[knowledge] {line}")
+    if args.command == "check":
+        stale = stale_files(result.files, args.out)
+        if stale:
+            print(f"[knowledge] fichiers générés périmés : {', '.join(stale)} — lancez `make kb`", file=sys.stderr)
+            return 1
+        print("[knowledge] fichiers générés à jour")
+        return 0
+    count = store(result.entries, args.database_url)
+    write(result.files, args.out)
+    settings.reports_dir.mkdir(parents=True, exist_ok=True)
+    (settings.reports_dir / "knowledge-build.txt").write_text("\n".join(result.summary()) + "\n", encoding="utf-8")
+    print(f"[knowledge] {count} entrées enregistrées, fichiers écrits dans {args.out} ({time.perf_counter() - started:.1f} s)")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,81 @@
+"""The declared stages, run in order: load -> anonymise -> extract -> cluster -> store -> export.
+
+``build_knowledge`` is pure up to the last two stages: it returns everything
+the pipeline computed; ``store`` and ``export`` are the only writes.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Callable, Dict, List, Optional, Sequence
+
+from knowledge.anonymise import Anonymiser, NerFunction
+from knowledge.cluster import ClusterResult, build_entries, cluster_pairs
+from knowledge.export import render
+from knowledge.extract import extract_pairs
+from knowledge.load import load_corpus
+from knowledge.model import AnonymisationReport, Conversation, LoadError, QAPair
+from orientbot.db import create_schema, make_engine, session_scope
+from orientbot.kb import KnowledgeEntry, replace_pipeline_entries
+
+STAGES = ("load", "anonymise", "extract", "cluster", "store", "export")
+
+
+def _no_progress(iterable, **_):
+    return iterable
+
+
+@dataclass
+class BuildResult:
+    conversations: List[Conversation]
+    load_errors: List[LoadError]
+    report: AnonymisationReport
+    pairs: List[QAPair]
+    clusters: ClusterResult
+    entries: List[KnowledgeEntry]
+    files: Dict[str, str] = field(default_factory=dict)
+
+    @property
+    def message_count(self) -> int:
+        return sum(len(c.messages) for c in self.conversations)
+
+    def summary(self) -> List[str]:
+        mined = self.clusters
+        return [
+            f"conversations: {len(self.conversations)} ({self.message_count} messages), load errors: {len(self.load_errors)}",
+            "anonymisation: " + ", ".join(self.report.lines()),
+            f"question/answer pairs: {len(self.pairs)}",
+            f"KB entries: {len(self.entries)} (variants: {sum(len(e.variants) for e in self.entries)}, "
+            f"questions asked once and left out: {mined.singletons})",
+            f"mined examples: personal_case {len(mined.personal_case_questions)}, distress "
+            f"{len(mined.distress_questions)}, out_of_scope {len(mined.out_of_scope_questions)}",
+        ]
+
+
+def build_knowledge(
+    transcripts: Sequence[Path], *, ner: Optional[NerFunction], progress: Callable = _no_progress
+) -> BuildResult:
+    conversations, errors = load_corpus(transcripts)
+    anonymised, report = Anonymiser(ner).anonymise(conversations, progress=progress)
+    pairs = extract_pairs(anonymised)
+    clusters = cluster_pairs(pairs)
+    entries = build_entries(clusters.clusters)
+    files = render(
+        entries,
+        {
+            "personal_case": clusters.personal_case_questions,
+            "distress": clusters.distress_questions,
+            "out_of_scope": clusters.out_of_scope_questions,
+        },
+    )
+    return BuildResult(anonymised, errors, report, pairs, clusters, entries, files)
+
+
+def store(entries: Sequence[KnowledgeEntry], database_url: str) -> int:
+    engine = make_engine(database_url)
+    try:
+        create_schema(engine)
+        with session_scope(engine) as session:
+            return replace_pipeline_entries(session, entries=entries)
+    finally:
+        engine.dispose()

@@ -1,0 +1,1 @@
+"""Shared core of Orientation Bot: settings, storage, text normalisation, safety, tickets."""

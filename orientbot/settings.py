@@ -1,0 +1,85 @@
+"""The one settings object.
+
+Owns every tunable of the project: where the data lives (one SQLAlchemy URL),
+the answer gate's thresholds, the handoff spool.  Values come from
+``orientbot.yml`` at the project root, then from environment variables
+(``ORIENTBOT_DATABASE_URL``, ``ORIENTBOT_CONFIG``...), so that one process can be
+pointed at PostgreSQL without touching a file.
+"""
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass, field, fields, replace
+from pathlib import Path
+from typing import Any, Mapping, Optional
+
+import yaml
+
+PROJECT_ROOT = Path(__file__).resolve().parent.parent
+
+
+@dataclass(frozen=True)
+class GateSettings:
+    """When the bot answers from the KB, asks "did you mean", or says it did not understand."""
+
+    answer_confidence: float = 0.55
+    agreement_confidence: float = 0.30
+    agreement_similarity: float = 0.30
+    min_margin: float = 0.15
+    retrieval_alone_similarity: float = 0.75
+    clarify_similarity: float = 0.22
+    clarify_confidence: float = 0.15
+    max_candidates: int = 3
+    out_of_scope_confidence: float = 0.5
+    personal_case_confidence: float = 0.6
+    distress_confidence: float = 0.6
+    ask_human_confidence: float = 0.6
+
+
+@dataclass(frozen=True)
+class Settings:
+    database_url: str = f"sqlite:///{PROJECT_ROOT / 'var' / 'orientbot.db'}"
+    ticket_spool: Path = PROJECT_ROOT / "var" / "ticket-spool.jsonl"
+    transcripts_dir: Path = PROJECT_ROOT / "transcripts"
+    generated_dir: Path = PROJECT_ROOT / "bot" / "data" / "generated"
+    reports_dir: Path = PROJECT_ROOT / "var" / "reports"
+    spacy_model: str = "fr_core_news_md"
+    answer_max_age_days: int = 400
+    gate: GateSettings = field(default_factory=GateSettings)
+
+
+def _coerce(value: Any, like: Any) -> Any:
+    if isinstance(like, Path):
+        path = Path(value)
+        return path if path.is_absolute() else PROJECT_ROOT / path
+    if isinstance(like, bool):
+        return str(value).lower() in {"1", "true", "yes", "oui"}
+    return type(like)(value)
+
+
+def _apply(obj: Any, values: Mapping[str, Any]) -> Any:
+    changes = {}
+    for item in fields(obj):
+        if item.name not in values:
+            continue
+        current = getattr(obj, item.name)
+        if isinstance(current, GateSettings):
+            changes[item.name] = _apply(current, values[item.name] or {})
+        else:
+            changes[item.name] = _coerce(values[item.name], current)
+    return replace(obj, **changes)
+
+
+def load_settings(environ: Optional[Mapping[str, str]] = None) -> Settings:
+    """Build the settings from ``orientbot.yml`` then ``ORIENTBOT_*`` variables."""
+    environ = os.environ if environ is None else environ
+    settings = Settings()
+    config_path = Path(environ.get("ORIENTBOT_CONFIG", PROJECT_ROOT / "orientbot.yml"))
+    if config_path.exists():
+        settings = _apply(settings, yaml.safe_load(config_path.read_text(encoding="utf-8")) or {})
+    overrides = {
+        item.name: environ[f"ORIENTBOT_{item.name.upper()}"]
+        for item in fields(settings)
+        if f"ORIENTBOT_{item.name.upper()}" in environ
+    }
+    return _apply(settings, overrides)

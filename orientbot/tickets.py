@@ -1,0 +1,113 @@
+"""Handoff tickets: written before the reply, never dropped.
+
+Owns how a handoff becomes a durable ticket.  ``TicketStore.open_ticket``
+writes through SQLAlchemy; when the database cannot be reached the ticket is
+appended (and fsync'ed) to a local spool file, and every later call first tries
+to flush the spool into the database.  The caller learns whether the ticket is
+in the database or only spooled, and tells the person accordingly.
+"""
+from __future__ import annotations
+
+import json
+import logging
+import os
+import threading
+import uuid
+from dataclasses import asdict, dataclass, field
+from datetime import datetime, timezone
+from pathlib import Path
+from typing import Any, Dict, List, Protocol
+
+from sqlalchemy.engine import Engine
+from sqlalchemy.exc import SQLAlchemyError
+
+from orientbot.db import Ticket, session_scope
+
+logger = logging.getLogger(__name__)
+
+PRIORITIES = ("urgent", "normal")
+REASONS = ("distress", "asked_for_human", "personal_case", "not_understood", "none_of_the_suggestions")
+
+
+@dataclass
+class NewTicket:
+    sender_id: str
+    priority: str
+    reason: str
+    audience: str
+    question: str
+    transcript: List[Dict[str, Any]] = field(default_factory=list)
+    candidates: List[Dict[str, Any]] = field(default_factory=list)
+    id: str = field(default_factory=lambda: str(uuid.uuid4()))
+    created_at: str = field(default_factory=lambda: datetime.now(timezone.utc).isoformat())
+
+    def __post_init__(self) -> None:
+        if self.priority not in PRIORITIES:
+            raise ValueError(f"unknown priority {self.priority!r}")
+        if self.reason not in REASONS:
+            raise ValueError(f"unknown reason {self.reason!r}")
+
+
+@dataclass(frozen=True)
+class TicketReceipt:
+    ticket_id: str
+    stored: bool  # False: only spooled on disk, the database was unreachable
+
+
+class TicketSink(Protocol):
+    def open_ticket(self, ticket: NewTicket) -> TicketReceipt: ...
+
+
+class TicketStore:
+    """Writes tickets to the database, or to the spool when the database is down."""
+
+    def __init__(self, engine: Engine, spool_path: Path) -> None:
+        self._engine = engine
+        self._spool_path = Path(spool_path)
+        self._lock = threading.Lock()
+
+    def open_ticket(self, ticket: NewTicket) -> TicketReceipt:
+        with self._lock:
+            self._flush_spool()
+            try:
+                self._insert([ticket], spooled=False)
+                return TicketReceipt(ticket.id, stored=True)
+            except SQLAlchemyError:
+                logger.exception("ticket %s could not be written; spooled for retry", ticket.id)
+                self._append_to_spool(ticket)
+                return TicketReceipt(ticket.id, stored=False)
+
+    def flush(self) -> int:
+        """Move spooled tickets into the database; returns how many were moved."""
+        with self._lock:
+            return self._flush_spool()
+
+    def _insert(self, tickets: List[NewTicket], *, spooled: bool) -> None:
+        with session_scope(self._engine) as session:
+            for ticket in tickets:
+                if session.get(Ticket, ticket.id) is not None:
+                    continue  # already flushed by an earlier attempt
+                values = asdict(ticket)
+                values["created_at"] = datetime.fromisoformat(values["created_at"])
+                session.add(Ticket(**values, spooled=spooled))
+
+    def _append_to_spool(self, ticket: NewTicket) -> None:
+        self._spool_path.parent.mkdir(parents=True, exist_ok=True)
+        with open(self._spool_path, "a", encoding="utf-8") as handle:
+            handle.write(json.dumps(asdict(ticket), ensure_ascii=False) + "\n")
+            handle.flush()
+            os.fsync(handle.fileno())
+
+    def _flush_spool(self) -> int:
+        if not self._spool_path.exists():
+            return 0
+        lines = [line for line in self._spool_path.read_text(encoding="utf-8").splitlines() if line.strip()]
+        tickets = [NewTicket(**json.loads(line)) for line in lines]
+        if not tickets:
+            return 0
+        try:
+            self._insert(tickets, spooled=True)
+        except SQLAlchemyError:
+            return 0
+        self._spool_path.unlink()
+        return len(tickets)

@@ -1,0 +1,65 @@
+"""Small composable fixtures: an in-memory database, a tiny KB, a fake NER."""
+from __future__ import annotations
+
+import os
+from datetime import date
+
+import pytest
+
+from orientbot.db import create_schema, make_engine
+from orientbot.kb import InMemoryKnowledgeBase, KnowledgeEntry, Variant
+
+POSTGRES_URL = os.environ.get("DATABASE_URL", "")
+
+
+def database_urls():
+    urls = ["sqlite://"]
+    if POSTGRES_URL.startswith("postgresql"):
+        urls.append(POSTGRES_URL)
+    return urls
+
+
+@pytest.fixture(params=database_urls(), ids=lambda url: url.split(":")[0])
+def engine(request, tmp_path):
+    url = request.param
+    if url == "sqlite://":
+        url = f"sqlite:///{tmp_path / 'test.db'}"
+    engine = make_engine(url)
+    create_schema(engine)
+    yield engine
+    if not url.startswith("sqlite"):
+        from orientbot.db import Base
+
+        Base.metadata.drop_all(engine)
+    engine.dispose()
+
+
+VOEUX = KnowledgeEntry(
+    id="parcoursup-voeux",
+    title="Combien de vœux peut-on faire sur Parcoursup ?",
+    answer_eleve="Tu peux formuler jusqu'à 10 vœux, plus 10 en apprentissage.",
+    answer_parent="Votre enfant peut formuler jusqu'à 10 vœux, plus 10 en apprentissage.",
+    sources=("https://www.parcoursup.gouv.fr",),
+    variants=(
+        Variant("cb de voeux sur parcoursup ?", "c1"),
+        Variant("on a droit à combien de vœux ?", "c2"),
+        Variant("Combien de vœux mon fils peut-il faire ?", "c3"),
+    ),
+    times_asked=3,
+)
+CVEC = KnowledgeEntry(
+    id="cvec-montant",
+    title="Combien coûte la CVEC ?",
+    answer_eleve="La CVEC coûte 103 € en 2024-2025 ; les boursiers en sont exonérés.",
+    answer_parent="La CVEC coûte 103 € en 2024-2025 ; les boursiers en sont exonérés.",
+    sources=("https://cvec.etudiant.gouv.fr",),
+    variants=(Variant("c combien la cvec ?", "c4"), Variant("la CVEC c'est payant ?", "c5")),
+    times_asked=2,
+    campaign_year=2025,
+    valid_until=date(2026, 8, 31),
+)
+
+
+@pytest.fixture
+def tiny_kb():
+    return InMemoryKnowledgeBase((VOEUX, CVEC))

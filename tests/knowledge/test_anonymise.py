@@ -1,0 +1,42 @@
+from knowledge.anonymise import Anonymiser
+from tests.knowledge.conftest import fake_ner, make_conversation
+
+SEEDED = (
+    "Bonjour, je suis Lina Bernard, élève au lycée Jean-Jaurès d'Argenteuil. Mon INE c'est 0912345678K "
+    "(ou 123456789AB), mon mail lina.bernard@example.com, tel 06 12 34 56 78 ou +33 6 98 76 54 32, "
+    "j'habite 12 rue des Lilas, 95100 Argenteuil. Mon profil : https://ent.example-lycee.fr/profil/lina.bernard "
+    "et ma petite sœur Zoé est au collège Victor-Hugo."
+)
+PERSONAL = [
+    "Lina", "Bernard", "Jean-Jaurès", "0912345678K", "123456789AB", "lina.bernard@example.com", "06 12 34 56 78",
+    "+33 6 98 76 54 32", "12 rue des Lilas", "95100", "profil/lina", "Zoé", "Victor-Hugo",
+]
+
+
+def test_seeded_personal_data_is_all_removed():
+    conversation = make_conversation([{"from": "u", "text": SEEDED}])
+    [clean], report = Anonymiser().anonymise([conversation])
+    text = clean.messages[0].text
+    leaks = [item for item in PERSONAL if item.lower() in text.lower()]
+    assert leaks == []
+    assert {"email", "phone", "ine", "address", "school", "name", "url"} <= set(report.removed)
+    assert all(p.display_name.split()[0] in ("eleve", "parent", "conseiller", "moderateur") for p in clean.participants)
+
+
+def test_useful_links_and_domain_words_are_kept():
+    text = "Va sur https://www.parcoursup.gouv.fr ou vois la psy-EN au CIO, avant la Toussaint ; numéro vert 0 800 400 070."
+    conversation = make_conversation([{"from": "c", "text": text}])
+    [clean], _ = Anonymiser(fake_ner(["Toussaint", "Parcoursup"])).anonymise([conversation])
+    assert clean.messages[0].text == text
+
+
+def test_ner_catches_names_the_patterns_do_not_know():
+    conversation = make_conversation([{"from": "p", "text": "Mon fils Gwendal Le Floch est en 3e."}])
+    [clean], report = Anonymiser(fake_ner(["Gwendal Le Floch"])).anonymise([conversation])
+    assert "Gwendal" not in clean.messages[0].text and report.removed["name"] >= 1
+
+
+def test_bad_text_does_not_break_the_stage():
+    conversation = make_conversation([{"from": "u", "text": ""}, {"from": "u", "text": "<script>alert('x')</script> 😭"}])
+    [clean], _ = Anonymiser().anonymise([conversation])
+    assert clean.messages[1].text == "<script>alert('x')</script> 😭"

@@ -1,0 +1,65 @@
+from datetime import date
+
+from knowledge.cluster import build_entries, campaign_year, clean_answer, cluster_pairs
+from knowledge.model import QAPair
+
+VOEUX = "Tu peux formuler jusqu'à 10 vœux sur Parcoursup, plus 10 vœux en apprentissage, et 20 sous-vœux."
+CVEC = "La CVEC est due chaque année avant l'inscription : 103 € en 2024-2025, les boursiers en sont exonérés."
+
+
+def pair(question, answer, role="eleve", **extra):
+    return QAPair(conversation_id=extra.pop("cid", "c"), question=question, answer=answer, asker_role=role, **extra)
+
+
+def test_paraphrases_group_and_different_questions_do_not():
+    pairs = [
+        pair("cb de voeux sur parcoursup ?", VOEUX, cid="a"),
+        pair("Combien de vœux ma fille peut-elle formuler ?", VOEUX.replace("Tu peux", "Votre fille peut"), "parent", cid="b"),
+        pair("on a droit a combien de voeux", VOEUX, cid="c"),
+        pair("c combien la cvec ?", CVEC, cid="d"),
+        pair("La CVEC coûte combien cette année ?", CVEC, "parent", cid="e"),
+    ]
+    result = cluster_pairs(pairs)
+    groups = sorted(sorted(p.conversation_id for p in c.pairs) for c in result.clusters)
+    assert groups == [["a", "b", "c"], ["d", "e"]]
+
+
+def test_personal_cases_distress_and_declined_questions_are_set_apart():
+    pairs = [
+        pair("pourquoi mon dossier est refusé ?", "Je transmets ta demande au service.", transferred=True),
+        pair("je veux mourir", "Appelle le 3114, gratuit, 24h/24."),
+        pair("tu peux faire mon dm ?", "On ne fait pas les devoirs ici, désolé ! Demande à ton professeur."),
+        pair("vous êtes des robots ?", "Non, nous sommes de vrais conseillers du CIO, rassure-toi !"),
+    ]
+    result = cluster_pairs(pairs)
+    assert result.clusters == []
+    assert result.personal_case_questions == ["pourquoi mon dossier est refusé ?"]
+    assert result.distress_questions == ["je veux mourir"]
+    assert result.out_of_scope_questions == ["tu peux faire mon dm ?"]
+
+
+def test_entries_prefer_corrections_and_keep_one_answer_per_audience():
+    pairs = [
+        pair("cb de voeux ?", "Tu as droit à 12 vœux classés, c'est la règle cette année sur Parcoursup.", cid="a"),
+        pair("on a droit a cb de voeux ?", "Je corrige : " + VOEUX, corrected=True, cid="b"),
+        pair("Combien de vœux peut-il faire ?", "Votre fils peut formuler jusqu'à 10 vœux, plus 10 en apprentissage. https://www.parcoursup.gouv.fr.", "parent", cid="c"),
+    ]
+    [entry] = build_entries(cluster_pairs(pairs, threshold=0.95).clusters)
+    assert entry.answer_eleve == VOEUX
+    assert entry.answer_parent.startswith("Votre fils")
+    assert entry.sources == ("https://www.parcoursup.gouv.fr",)
+    assert entry.times_asked == 3 and len(entry.variants) == 3
+    assert entry.title.endswith("?")
+
+
+def test_clean_answer_drops_correction_talk_and_addressing():
+    assert clean_answer("@Lina Pardon, je me suis trompée. Petite correction : c'est 10 vœux.") == "C'est 10 vœux."
+    assert clean_answer("Oui [NOM] ! Tu peux.") == "Oui ! Tu peux."
+    assert clean_answer("Bonjour Madame [NOM], la bourse est automatique.") == "La bourse est automatique."
+
+
+def test_campaign_year_ignores_the_year_a_rule_was_created():
+    assert campaign_year(CVEC) == 2025
+    assert campaign_year("Depuis la rentrée 2021, le BUT dure 3 ans (arrêté de 2019).") is None
+    entry = build_entries(cluster_pairs([pair("cvec ?", CVEC, cid="a"), pair("la cvec ça coûte ?", CVEC, cid="b")]).clusters)[0]
+    assert entry.campaign_year == 2025 and entry.valid_until == date(2026, 8, 31)

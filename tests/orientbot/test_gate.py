@@ -1,0 +1,54 @@
+from orientbot.gate import ANSWER, CLARIFY, NOT_UNDERSTOOD, OUT_OF_SCOPE, decide
+from orientbot.retrieval import Match
+from orientbot.settings import GateSettings
+
+SETTINGS = GateSettings()
+
+
+def run(selector, retrieval, intent="faq", confidence=0.9):
+    return decide(
+        intent=intent,
+        intent_confidence=confidence,
+        selector=[Match(k, s) for k, s in selector],
+        retrieval=[Match(k, s) for k, s in retrieval],
+        settings=SETTINGS,
+    )
+
+
+def test_agreement_of_both_views_answers():
+    decision = run([("a", 0.4), ("b", 0.3)], [("a", 0.5), ("b", 0.2)])
+    assert decision.kind == ANSWER and decision.kb_id == "a"
+
+
+def test_confident_selector_with_a_margin_answers_even_if_retrieval_prefers_another():
+    decision = run([("a", 0.9), ("b", 0.05)], [("b", 0.4), ("a", 0.35)])
+    assert decision.kind == ANSWER and decision.kb_id == "a"
+
+
+def test_confident_selector_without_any_lexical_support_does_not_answer():
+    # RasaHQ/rasa#9723: nonsense gets a confident FAQ; the retriever finds nothing close.
+    decision = run([("a", 0.95), ("b", 0.01)], [("a", 0.02), ("b", 0.01)])
+    assert decision.kind != ANSWER
+
+
+def test_two_close_candidates_give_a_clarification_with_both():
+    decision = run([("a", 0.45), ("b", 0.40)], [("b", 0.35), ("a", 0.33)])
+    assert decision.kind == CLARIFY
+    assert {c.kb_id for c in decision.candidates} >= {"a", "b"}
+    assert len(decision.candidates) <= SETTINGS.max_candidates
+
+
+def test_out_of_scope_intent_wins():
+    assert run([("a", 0.9)], [("a", 0.9)], intent="out_of_scope", confidence=0.8).kind == OUT_OF_SCOPE
+
+
+def test_nothing_close_is_not_understood():
+    assert run([("a", 0.05)], [("a", 0.05)]).kind == NOT_UNDERSTOOD
+
+
+def test_unknown_ids_are_ignored():
+    decision = decide(
+        intent="faq", intent_confidence=0.9, selector=[Match("gone", 0.99)], retrieval=[Match("gone", 0.99)],
+        settings=SETTINGS, known_ids={"a"},
+    )
+    assert decision.kind == NOT_UNDERSTOOD

@@ -1,0 +1,76 @@
+import json
+import threading
+
+import pytest
+from sqlalchemy import select
+
+from orientbot.db import Ticket, create_schema, make_engine, session_scope
+from orientbot.tickets import NewTicket, TicketStore
+
+
+def new_ticket(**overrides):
+    values = dict(sender_id="s1", priority="normal", reason="asked_for_human", audience="eleve", question="aide")
+    values.update(overrides)
+    return NewTicket(**values)
+
+
+def stored_tickets(engine):
+    with session_scope(engine) as session:
+        return list(session.execute(select(Ticket)).scalars())
+
+
+def test_ticket_is_written_with_its_packet(engine, tmp_path):
+    store = TicketStore(engine, tmp_path / "spool.jsonl")
+    ticket = new_ticket(
+        priority="urgent", reason="distress", transcript=[{"from": "user", "text": "<script>x</script>"}],
+        candidates=[{"kb_id": "a", "selector_confidence": 0.2}],
+    )
+    receipt = store.open_ticket(ticket)
+    assert receipt.stored and receipt.ticket_id == ticket.id
+    [row] = stored_tickets(engine)
+    assert row.priority == "urgent" and row.reason == "distress"
+    assert row.transcript[0]["text"] == "<script>x</script>"  # stored as typed; escaping is the display's job
+    assert row.candidates[0]["kb_id"] == "a"
+
+
+def test_unknown_priority_or_reason_is_refused():
+    with pytest.raises(ValueError):
+        new_ticket(priority="whenever")
+    with pytest.raises(ValueError):
+        new_ticket(reason="because")
+
+
+def test_database_down_spools_the_ticket_then_flushes_it(tmp_path):
+    spool = tmp_path / "spool.jsonl"
+    down = make_engine(f"sqlite:///{tmp_path}/missing/dir/db.sqlite")  # cannot be opened
+    receipt = TicketStore(down, spool).open_ticket(new_ticket(question="rappelez-moi"))
+    assert not receipt.stored
+    assert json.loads(spool.read_text(encoding="utf-8").splitlines()[0])["question"] == "rappelez-moi"
+
+    up = make_engine(f"sqlite:///{tmp_path}/db.sqlite")
+    create_schema(up)
+    store = TicketStore(up, spool)
+    assert store.flush() == 1
+    assert not spool.exists()
+    [row] = stored_tickets(up)
+    assert row.id == receipt.ticket_id and row.spooled
+
+
+def test_flush_is_idempotent_when_a_spooled_ticket_already_landed(engine, tmp_path):
+    spool = tmp_path / "spool.jsonl"
+    ticket = new_ticket()
+    store = TicketStore(engine, spool)
+    store.open_ticket(ticket)
+    spool.write_text(json.dumps(ticket.__dict__) + "\n", encoding="utf-8")
+    assert store.flush() == 1
+    assert len(stored_tickets(engine)) == 1
+
+
+def test_concurrent_handoffs_all_land(engine, tmp_path):
+    store = TicketStore(engine, tmp_path / "spool.jsonl")
+    threads = [threading.Thread(target=store.open_ticket, args=(new_ticket(sender_id=f"s{i}"),)) for i in range(8)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert len(stored_tickets(engine)) == 8
