@@ -44,7 +44,7 @@ _POSTCODE_CITY = re.compile(r"\b(?:F-)?\d{5}\s+[A-ZÀ-Ý][\w'’-]+(?:[ -][A-ZÀ
 _PROPER = r"[A-ZÀ-Ý][\w’'-]*"
 _SCHOOL = re.compile(
     r"\b(?:lycée|lycee|collège|college|LP|LGT|LEGT|école|ecole|CFA|institution|ensemble scolaire|groupe scolaire|cité scolaire)"
-    r"(?:\s+(?:professionnel|polyvalent|général|general|technologique|agricole|privé|prive|public|des métiers))*"
+    r"(?:\s+(?:professionnel|pro|polyvalent|général|general|technologique|agricole|privé|prive|public|des métiers))*"
     rf"\s+(?:{_PROPER}|Saint[- ]{_PROPER}|Sainte[- ]{_PROPER})"
     rf"(?:(?:\s+|-)(?:de|du|des|la|le|et|sur|en)(?=\s+{_PROPER}|\s+d')|\s*d['’](?={_PROPER})|(?:\s+|-){_PROPER})*"
 )
@@ -69,6 +69,7 @@ _TITLES = {"m", "m.", "mme", "mlle", "madame", "monsieur", "dr", "prof", "psy-en
 
 
 _PARTICLES = {"de", "du", "des", "la", "le", "les", "van", "von", "d", "el", "al", "ben", "et"}
+_GLUED_TO_NAME = re.compile(r"\[NOM\]-[A-ZÀ-Ý][\w'’-]*")  # "[NOM]-Perrin": the rest of a compound name
 _MENTION = re.compile(r"@[\w.-]+|\b[A-Za-z]+_\w+\b")  # @mentions and pseudo_handles
 
 
@@ -87,7 +88,8 @@ def _name_tokens(participants: Iterable[Participant]) -> List[str]:
         for token in re.split(r"[\s,()/]+", participant.display_name):
             token = token.strip(".-'’")
             folded = fold_accents(token)
-            if len(token) >= 2 and token[0].isupper() and folded not in _TITLES | _KEEP | _PARTICLES:
+            # Domain words are kept elsewhere, but not when they are this person's name ("M. Noël").
+            if len(token) >= 2 and token[0].isupper() and folded not in _TITLES | _PARTICLES:
                 tokens.add(token)
     return sorted(tokens, key=len, reverse=True)
 
@@ -121,6 +123,7 @@ class Anonymiser:
         text = sub("school", _SCHOOL, text)
         text = sub("name", _MENTION, text)
         text = sub("name", _FIRST_NAMES, text)
+        text = sub("name", _GLUED_TO_NAME, text)
         if names:
             name_pattern = re.compile(r"(?<![\w\[])(?:" + "|".join(re.escape(n) for n in names) + r")(?![\w\]])", re.I)
             text = sub("name", name_pattern, text)
@@ -134,6 +137,7 @@ class Anonymiser:
             texts = [self._patterns(m.text, names, report) for m in conversation.messages]
             if self._ner is not None:
                 texts = [self._apply_ner(text, entities, report) for text, entities in zip(texts, self._ner(texts))]
+                texts = [_GLUED_TO_NAME.sub(PLACEHOLDERS["name"], text) for text in texts]
             messages = []
             for message, text in zip(conversation.messages, texts):
                 if text != message.text:

@@ -20,20 +20,18 @@ PROJECT_ROOT = Path(__file__).resolve().parent.parent
 
 @dataclass(frozen=True)
 class GateSettings:
-    """When the bot answers from the KB, asks "did you mean", or says it did not understand."""
+    """When the bot answers from the KB, asks "did you mean", or says it did not understand.
 
-    answer_confidence: float = 0.55
-    agreement_confidence: float = 0.30
-    agreement_similarity: float = 0.30
-    min_margin: float = 0.15
-    retrieval_alone_similarity: float = 0.75
-    clarify_similarity: float = 0.22
-    clarify_confidence: float = 0.15
+    Chosen with ``scripts/calibrate_gate.py`` on held-out questions (see README).
+    """
+
+    agreement_similarity: float = 0.25
+    retrieval_answer_similarity: float = 0.30
+    min_margin: float = 0.08
+    clarify_similarity: float = 0.20
+    clarify_confidence: float = 0.20
     max_candidates: int = 3
     out_of_scope_confidence: float = 0.5
-    personal_case_confidence: float = 0.6
-    distress_confidence: float = 0.6
-    ask_human_confidence: float = 0.6
 
 
 @dataclass(frozen=True)

@@ -9,27 +9,24 @@ from __future__ import annotations
 
 from typing import Any, Dict, List, Optional
 
-from rasa_sdk import Action, Tracker
+from rasa_sdk import Tracker
 from rasa_sdk.events import SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 
 from bot.actions import conversation
 from bot.actions.answers import emit_answer, gate_decision
 from bot.actions.handoff import hand_over
-from bot.actions.services import Services, default_services
+from bot.actions.services import Services, ServiceAction
 from orientbot.gate import ANSWER, CLARIFY, OUT_OF_SCOPE
 from orientbot.normalise import normalise
 
 
-class ActionAnswer(Action):
-    def __init__(self, services: Optional[Services] = None) -> None:
-        self._services = services
-
+class ActionAnswer(ServiceAction):
     def name(self) -> str:
         return "action_answer"
 
     def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: Dict[str, Any]) -> List[Dict[str, Any]]:
-        services = self._services or default_services()
+        services = self.services
         if conversation.intent(tracker).get("name") == "choose_kb":
             chosen = conversation.entity_value(tracker, "kb_id")
             if emit_answer(dispatcher, tracker, services, chosen, 1.0):

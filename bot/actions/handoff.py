@@ -9,13 +9,13 @@ from __future__ import annotations
 import logging
 from typing import Any, Dict, List, Optional, Sequence
 
-from rasa_sdk import Action, Tracker
+from rasa_sdk import Tracker
 from rasa_sdk.events import SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 
 from bot.actions import conversation
 from bot.actions.answers import emit_answer, gate_decision
-from bot.actions.services import Services, default_services
+from bot.actions.services import Services, ServiceAction
 from orientbot.gate import ANSWER, Candidate
 from orientbot.safety import detect_distress
 from orientbot.tickets import NewTicket
@@ -83,15 +83,12 @@ def hand_over(
     return [SlotSet("clarification_pending", False)]
 
 
-class ActionHandoff(Action):
-    def __init__(self, services: Optional[Services] = None) -> None:
-        self._services = services
-
+class ActionHandoff(ServiceAction):
     def name(self) -> str:
         return "action_handoff"
 
     def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: Dict[str, Any]) -> List[Dict[str, Any]]:
-        services = self._services or default_services()
+        services = self.services
         intent = conversation.intent(tracker).get("name") or ""
         reason = REASON_BY_INTENT.get(intent, "asked_for_human")
         distress = detect_distress(conversation.original_text(tracker))

@@ -6,9 +6,12 @@ Nothing is connected at import time.
 from __future__ import annotations
 
 import threading
+from abc import ABCMeta, abstractmethod
 from dataclasses import dataclass
 from datetime import date
 from typing import Callable, Optional
+
+from rasa_sdk import Action
 
 from orientbot.kb import KnowledgeBase, SqlKnowledgeBase
 from orientbot.retrieval import Retriever
@@ -46,3 +49,20 @@ def default_services() -> Services:
                 gate=settings.gate,
             )
         return _default
+
+
+class ServiceAction(Action, metaclass=ABCMeta):
+    """An action whose dependencies are injected (tests) or built on first use (server).
+
+    Abstract, so that rasa_sdk does not register it as an action of its own.
+    """
+
+    @abstractmethod
+    def name(self) -> str: ...
+
+    def __init__(self, services: Optional[Services] = None) -> None:
+        self._services = services
+
+    @property
+    def services(self) -> Services:
+        return self._services or default_services()

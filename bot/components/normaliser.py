@@ -8,16 +8,14 @@ tutoiement or vouvoiement in the responses.
 """
 from __future__ import annotations
 
-from typing import Any, Dict, List, Text
+from typing import Any, List
 
-from rasa.engine.graph import ExecutionContext, GraphComponent
 from rasa.engine.recipes.default_recipe import DefaultV1Recipe
-from rasa.engine.storage.resource import Resource
-from rasa.engine.storage.storage import ModelStorage
 from rasa.shared.nlu.constants import ENTITIES, TEXT
 from rasa.shared.nlu.training_data.message import Message
 from rasa.shared.nlu.training_data.training_data import TrainingData
 
+from bot.components.base import StatelessComponent
 from orientbot.normalise import normalise
 
 AUDIENCES = ("eleve", "parent")
@@ -31,17 +29,7 @@ def audience_from_metadata(metadata: Any) -> str:
 
 
 @DefaultV1Recipe.register([DefaultV1Recipe.ComponentType.MESSAGE_FEATURIZER], is_trainable=False)
-class TextNormaliser(GraphComponent):
-    @classmethod
-    def create(
-        cls,
-        config: Dict[Text, Any],
-        model_storage: ModelStorage,
-        resource: Resource,
-        execution_context: ExecutionContext,
-    ) -> "TextNormaliser":
-        return cls()
-
+class TextNormaliser(StatelessComponent):
     @staticmethod
     def _normalise(message: Message) -> None:
         text = message.get(TEXT)

@@ -1,0 +1,109 @@
+"""Starting the Rasa and action servers on free ports, on copies of the KB and tracker store.
+
+Used by the end-to-end tests and by ``scripts/bench.py``; ``scripts/run.sh`` is the interactive twin.
+"""
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import signal
+import socket
+import subprocess
+import time
+import urllib.error
+import urllib.request
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Iterator, Tuple
+
+ROOT = Path(__file__).resolve().parent.parent
+MODEL = ROOT / "models" / "orientation.tar.gz"
+VENV_BIN = Path(os.environ.get("VIRTUAL_ENV", ROOT / ".venv")) / "bin"
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def wait_for(url: str, processes, timeout: float = 240.0) -> None:
+    deadline = time.time() + timeout
+    while time.time() < deadline:
+        for process in processes:
+            if process.poll() is not None:
+                raise RuntimeError(f"a server stopped while starting (exit {process.returncode})")
+        try:
+            with urllib.request.urlopen(url, timeout=2):
+                return
+        except (urllib.error.URLError, OSError):
+            time.sleep(1)
+    raise RuntimeError(f"{url} did not answer within {timeout} s")
+
+
+class Bot:
+    """A client of the REST channel."""
+
+    def __init__(self, url: str, env: dict):
+        self.url = url
+        self.env = env
+
+    def post_raw(self, body: bytes, content_type: str = "application/json") -> Tuple[int, str]:
+        request = urllib.request.Request(
+            self.url + "/webhooks/rest/webhook", data=body, headers={"Content-Type": content_type}
+        )
+        try:
+            with urllib.request.urlopen(request, timeout=60) as response:
+                return response.status, response.read().decode("utf-8")
+        except urllib.error.HTTPError as error:
+            return error.code, error.read().decode("utf-8", "replace")
+
+    def ask(self, message, *, sender: str, audience: str = "eleve"):
+        body = json.dumps({"sender": sender, "message": message, "metadata": {"audience": audience}}).encode()
+        status, text = self.post_raw(body)
+        if status != 200:
+            raise AssertionError(f"HTTP {status}: {text[:500]}")
+        return json.loads(text)
+
+
+@contextmanager
+def running_bot(work: Path, model: Path = MODEL) -> Iterator[Bot]:
+    """Both servers, on a copy of ``var/orientbot.db``; stopped (process groups) on exit."""
+    shutil.copy(ROOT / "var" / "orientbot.db", work / "orientbot.db")
+    rasa_port, action_port = free_port(), free_port()
+    env = dict(
+        os.environ,
+        PYTHONPATH=str(ROOT),
+        RASA_TELEMETRY_ENABLED="false",
+        TF_CPP_MIN_LOG_LEVEL="2",
+        SQLALCHEMY_SILENCE_UBER_WARNING="1",
+        ORIENTBOT_DATABASE_URL=f"sqlite:///{work / 'orientbot.db'}",
+        ORIENTBOT_TICKET_SPOOL=str(work / "spool.jsonl"),
+        ACTION_SERVER_URL=f"http://127.0.0.1:{action_port}/webhook",
+        TRACKER_DB=str(work / "tracker.db"),
+    )
+    logs = open(work / "servers.log", "w")
+    commands = [
+        [str(VENV_BIN / "rasa"), "run", "actions", "--actions", "bot.actions", "--port", str(action_port)],
+        [str(VENV_BIN / "rasa"), "run", "--model", str(model), "--endpoints", "endpoints.yml",
+         "--credentials", "credentials.yml", "--interface", "127.0.0.1", "--port", str(rasa_port)],
+    ]
+    processes = [
+        subprocess.Popen(c, cwd=ROOT, env=env, stdout=logs, stderr=subprocess.STDOUT, start_new_session=True)
+        for c in commands
+    ]
+    try:
+        wait_for(f"http://127.0.0.1:{action_port}/health", processes)
+        wait_for(f"http://127.0.0.1:{rasa_port}/webhooks/rest/", processes)
+        yield Bot(f"http://127.0.0.1:{rasa_port}", env)
+    finally:
+        for process in processes:
+            if process.poll() is None:
+                os.killpg(process.pid, signal.SIGTERM)
+        for process in processes:
+            try:
+                process.wait(timeout=30)
+            except subprocess.TimeoutExpired:
+                os.killpg(process.pid, signal.SIGKILL)
+        logs.close()
