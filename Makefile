@@ -23,10 +23,13 @@ help: ## list the targets
 run: $(VENV)/.installed $(KB_STAMP) $(MODEL) ## set up, build the KB, train if needed, serve the bot on :5005
 	@scripts/run.sh
 
-test: $(VENV)/.installed $(KB_STAMP) ## install what is needed and run every test (unit, pipeline, trained-model end to end)
+test: $(VENV)/.installed ## install what is needed and run every test (unit, pipeline, trained-model end to end)
+	@echo "[test] les fichiers générés sont-ils à jour ?"
+	$(PY) -m knowledge check
+	@$(MAKE) --no-print-directory $(KB_STAMP) $(MODEL)
 	$(PY) -m pytest
 
-test-fast: $(VENV)/.installed ## the tests that need no trained model
+test-fast: $(VENV)/.installed $(KB_STAMP) ## the tests that need no trained model
 	$(PY) -m pytest -m "not e2e"
 
 kb: $(VENV)/.installed ## rebuild the knowledge base and the generated training data from transcripts/

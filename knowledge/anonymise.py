@@ -85,7 +85,9 @@ _FIRST_NAMES = re.compile(r"(?<![\w\[])(?:" + "|".join(re.escape(n) for n in _fi
 def _name_tokens(participants: Iterable[Participant]) -> List[str]:
     tokens = set()
     for participant in participants:
-        for token in re.split(r"[\s,()/]+", participant.display_name):
+        # "Claire Fournier, psy-EN (CIO de Versailles)": the name is before the role.
+        name = re.split(r"[,(]", participant.display_name, maxsplit=1)[0]
+        for token in re.split(r"[\s/]+", name):
             token = token.strip(".-'’")
             folded = fold_accents(token)
             # Domain words are kept elsewhere, but not when they are this person's name ("M. Noël").

@@ -51,6 +51,9 @@ _PATTERNS = {
 }
 _COMPILED = {kind: [re.compile(p) for p in patterns] for kind, patterns in _PATTERNS.items()}
 
+_AT_SCHOOL = re.compile(r"\b(college|lycee|ecole|classe|cour|recre|cantine|eleves?|camarades?)\b")
+_AT_HOME = re.compile(r"\b(pere|mere|beau pere|belle mere|parents?|oncle|tante|frere|soeur|maison|chez moi|famille)\b")
+
 # Sayings that look alarming but are not ("mort de rire", "ça me tue" as in funny).
 _BENIGN = [re.compile(p) for p in (r"\bmort de rire\b", r"\bmdr\b.*\bmourir\b", r"\bmourir de rire\b")]
 
@@ -69,5 +72,7 @@ def detect_distress(text: str, *, already_normalised: bool = False) -> Optional[
     for kind, patterns in _COMPILED.items():
         for pattern in patterns:
             if pattern.search(folded):
+                if kind == "enfance-en-danger" and _AT_SCHOOL.search(folded) and not _AT_HOME.search(folded):
+                    kind = "harcelement"  # hit by other pupils: the 3018 first
                 return Distress(kind=kind, pattern=pattern.pattern)
     return None

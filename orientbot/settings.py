@@ -32,6 +32,9 @@ class GateSettings:
     clarify_confidence: float = 0.20
     max_candidates: int = 3
     out_of_scope_confidence: float = 0.5
+    # Below these, a distress or personal-case intent without other evidence goes through the gate instead.
+    distress_intent_confidence: float = 0.85
+    personal_case_confidence: float = 0.8
 
 
 @dataclass(frozen=True)

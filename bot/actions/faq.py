@@ -7,7 +7,7 @@ responses and from the KB, never from this module.
 """
 from __future__ import annotations
 
-from typing import Any, Dict, List, Optional
+from typing import Any, Dict, List
 
 from rasa_sdk import Tracker
 from rasa_sdk.events import SlotSet
@@ -15,10 +15,43 @@ from rasa_sdk.executor import CollectingDispatcher
 
 from bot.actions import conversation
 from bot.actions.answers import emit_answer, gate_decision
-from bot.actions.handoff import hand_over
+from bot.actions.handover import hand_over
 from bot.actions.services import Services, ServiceAction
 from orientbot.gate import ANSWER, CLARIFY, OUT_OF_SCOPE
 from orientbot.normalise import normalise
+
+
+def respond(dispatcher: CollectingDispatcher, tracker: Tracker, services: Services) -> List[Dict[str, Any]]:
+    """Answer, clarify, decline or (second unsure turn) hand over: what any question gets."""
+    if conversation.intent(tracker).get("name") == "choose_kb":
+        chosen = conversation.entity_value(tracker, "kb_id")
+        if emit_answer(dispatcher, tracker, services, chosen, 1.0):
+            return [SlotSet("clarification_pending", False)]
+        dispatcher.utter_message(response="utter_not_understood")
+        return []
+    if not normalise(conversation.original_text(tracker)):
+        dispatcher.utter_message(response="utter_empty_message")
+        return []
+
+    decision = gate_decision(tracker, services)
+    if decision.kind == ANSWER and emit_answer(dispatcher, tracker, services, decision.kb_id, decision.confidence):
+        return [SlotSet("clarification_pending", False)]
+    if decision.kind == OUT_OF_SCOPE:
+        dispatcher.utter_message(response="utter_out_of_scope")
+        return [SlotSet("clarification_pending", False)]
+    if tracker.get_slot("clarification_pending"):
+        return hand_over(dispatcher, tracker, services, reason="not_understood", candidates=decision.candidates)
+    if decision.kind == CLARIFY:
+        buttons = []
+        for candidate in decision.candidates:
+            entry = services.knowledge.get(candidate.kb_id)
+            if entry is not None:
+                buttons.append({"title": entry.title, "payload": f'/choose_kb{{"kb_id": "{entry.id}"}}'})
+        dispatcher.utter_message(response="utter_clarify", buttons=buttons)
+        dispatcher.utter_message(response="utter_clarify_other")
+        return [SlotSet("clarification_pending", True)]
+    dispatcher.utter_message(response="utter_not_understood")
+    return []
 
 
 class ActionAnswer(ServiceAction):
@@ -26,33 +59,4 @@ class ActionAnswer(ServiceAction):
         return "action_answer"
 
     def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: Dict[str, Any]) -> List[Dict[str, Any]]:
-        services = self.services
-        if conversation.intent(tracker).get("name") == "choose_kb":
-            chosen = conversation.entity_value(tracker, "kb_id")
-            if emit_answer(dispatcher, tracker, services, chosen, 1.0):
-                return [SlotSet("clarification_pending", False)]
-            dispatcher.utter_message(response="utter_not_understood")
-            return []
-        if not normalise(conversation.original_text(tracker)):
-            dispatcher.utter_message(response="utter_empty_message")
-            return []
-
-        decision = gate_decision(tracker, services)
-        if decision.kind == ANSWER and emit_answer(dispatcher, tracker, services, decision.kb_id, decision.confidence):
-            return [SlotSet("clarification_pending", False)]
-        if decision.kind == OUT_OF_SCOPE:
-            dispatcher.utter_message(response="utter_out_of_scope")
-            return [SlotSet("clarification_pending", False)]
-        if tracker.get_slot("clarification_pending"):
-            return hand_over(dispatcher, tracker, services, reason="not_understood", candidates=decision.candidates)
-        if decision.kind == CLARIFY:
-            buttons = []
-            for candidate in decision.candidates:
-                entry = services.knowledge.get(candidate.kb_id)
-                if entry is not None:
-                    buttons.append({"title": entry.title, "payload": f'/choose_kb{{"kb_id": "{entry.id}"}}'})
-            dispatcher.utter_message(response="utter_clarify", buttons=buttons)
-            dispatcher.utter_message(response="utter_clarify_other")
-            return [SlotSet("clarification_pending", True)]
-        dispatcher.utter_message(response="utter_not_understood")
-        return []
+        return respond(dispatcher, tracker, self.services)

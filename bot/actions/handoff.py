@@ -1,28 +1,19 @@
-"""Handing a conversation to a human counsellor.
-
-The ticket is written (or spooled) before any reply is prepared; the person is
-always told what happens next, and a person in distress always gets the
-emergency numbers, even if the ticket could not be written anywhere.
-"""
+"""The handoff action: distress, a request for a human, a personal case, "none of these"."""
 from __future__ import annotations
 
-import logging
-from typing import Any, Dict, List, Optional, Sequence
+from typing import Any, Dict, List
 
 from rasa_sdk import Tracker
-from rasa_sdk.events import SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 
 from bot.actions import conversation
 from bot.actions.answers import emit_answer, gate_decision
-from bot.actions.services import Services, ServiceAction
-from orientbot.gate import ANSWER, Candidate
+from bot.actions.faq import respond
+from bot.actions.handover import hand_over
+from bot.actions.services import ServiceAction
+from orientbot.gate import ANSWER
 from orientbot.safety import detect_distress
-from orientbot.tickets import NewTicket
 
-logger = logging.getLogger(__name__)
-
-URGENT_KINDS = ("suicide", "harcelement", "cyberharcelement", "enfance-en-danger")
 REASON_BY_INTENT = {
     "ask_human": "asked_for_human",
     "personal_case": "personal_case",
@@ -31,69 +22,25 @@ REASON_BY_INTENT = {
 }
 
 
-def candidate_payload(services: Services, candidates: Sequence[Candidate]) -> List[Dict[str, Any]]:
-    payload = []
-    for candidate in candidates:
-        entry = services.knowledge.get(candidate.kb_id)
-        payload.append(
-            {
-                "kb_id": candidate.kb_id,
-                "title": entry.title if entry else "",
-                "selector_confidence": round(candidate.selector_confidence, 4),
-                "retrieval_score": round(candidate.retrieval_score, 4),
-            }
-        )
-    return payload
-
-
-def hand_over(
-    dispatcher: CollectingDispatcher,
-    tracker: Tracker,
-    services: Services,
-    *,
-    reason: str,
-    candidates: Sequence[Candidate] = (),
-    distress_kind: Optional[str] = None,
-) -> List[Dict[str, Any]]:
-    priority = "urgent" if reason == "distress" else "normal"
-    ticket = NewTicket(
-        sender_id=tracker.sender_id,
-        priority=priority,
-        reason=reason,
-        audience=conversation.audience(tracker),
-        question=conversation.original_text(tracker),
-        transcript=conversation.transcript(tracker),
-        candidates=candidate_payload(services, candidates),
-    )
-    stored = False
-    try:
-        stored = services.tickets.open_ticket(ticket).stored
-    except Exception:  # the reply must go out whatever happened to the ticket
-        logger.exception("ticket %s could not be written nor spooled", ticket.id)
-    if priority == "urgent":
-        kind = distress_kind if distress_kind in URGENT_KINDS else "general"
-        dispatcher.utter_message(response=f"utter_urgent_{kind}")
-    else:
-        dispatcher.utter_message(response=f"utter_handoff_{reason}")
-    if not stored:
-        dispatcher.utter_message(response="utter_handoff_spooled")
-    dispatcher.utter_message(
-        json_message={"handoff": {"ticket_id": ticket.id, "priority": priority, "reason": reason, "queued": not stored}}
-    )
-    return [SlotSet("clarification_pending", False)]
-
-
 class ActionHandoff(ServiceAction):
     def name(self) -> str:
         return "action_handoff"
 
     def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: Dict[str, Any]) -> List[Dict[str, Any]]:
         services = self.services
-        intent = conversation.intent(tracker).get("name") or ""
-        reason = REASON_BY_INTENT.get(intent, "asked_for_human")
+        intent = conversation.intent(tracker)
+        name, confidence = intent.get("name") or "", float(intent.get("confidence") or 0.0)
         distress = detect_distress(conversation.original_text(tracker))
         if distress is not None:
             reason = "distress"
+        else:
+            reason = REASON_BY_INTENT.get(name, "asked_for_human")
+            weak = (reason == "distress" and confidence < services.gate.distress_intent_confidence) or (
+                reason == "personal_case" and confidence < services.gate.personal_case_confidence
+            )
+            if weak:
+                # The classifier alone is not sure enough: answer, clarify or decline like any question.
+                return respond(dispatcher, tracker, services)
         decision = gate_decision(tracker, services)
         if reason == "personal_case" and decision.kind == ANSWER:
             # The general rule helps while the person waits for a counsellor.

@@ -112,3 +112,14 @@ def test_personal_case_gets_the_general_rule_and_a_ticket(services):
     messages, _ = run(ActionHandoff(services), tracker)
     assert customs(messages, "answer")[0]["kb_id"] == "parcoursup-voeux"
     assert customs(messages, "handoff")[0]["reason"] == "personal_case"
+
+
+def test_a_weak_distress_or_personal_case_intent_alone_goes_through_the_gate(services):
+    weak = make_tracker("mon insta bug jarrive pas a me co", intent="distress", confidence=0.6,
+                        selector=[("cvec-montant", 0.1)])
+    messages, _ = run(ActionHandoff(services), weak)
+    assert not customs(messages, "handoff") and services.tickets.tickets == []
+    weak_personal = make_tracker("c combien la cvec ?", intent="personal_case", confidence=0.5,
+                                 selector=[("cvec-montant", 0.9)])
+    messages, _ = run(ActionHandoff(services), weak_personal)
+    assert customs(messages, "answer")[0]["kb_id"] == "cvec-montant" and not customs(messages, "handoff")
