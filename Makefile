@@ -13,7 +13,7 @@ MODEL := models/orientation.tar.gz
 KB_STAMP := var/.kb-built
 TRANSCRIPTS := $(wildcard transcripts/*.jsonl transcripts/imports/*.csv)
 KNOWLEDGE_SRC := $(wildcard knowledge/*.py knowledge/data/*) orientbot/normalise.py orientbot/kb.py orientbot/db.py
-TRAINING_DATA := config.yml domain.yml $(shell find bot/data -name '*.yml' 2>/dev/null) $(wildcard bot/components/*.py) orientbot/normalise.py orientbot/safety.py
+TRAINING_DATA := config.yml domain.yml $(shell find bot/data -name '*.yml' 2>/dev/null) $(wildcard bot/components/*.py) orientbot/normalise.py
 
 .PHONY: help run test test-fast kb train validate bench score clean
 

@@ -46,7 +46,9 @@ _PATTERNS = {
         r"\bharcel", r"\bse moquent? de moi\b", r"\bmoquent de moi\b", r"\bm insultent?\b", r"\bmenace(s|nt)?\b",
         r"\bracket", r"\brejete(e)? par (tout|toute) (le monde|la classe)", r"\btout le monde (se moque|me deteste)",
         r"\bpersonne (ne )?me parle\b.*\b(classe|college|lycee)", r"\bje (ne )?veux plus aller (en cours|au college|au lycee|a l ecole)",
-        r"\bbouc emissaire", r"\bhumili",
+        r"\bbouc emissaire", r"\bhumili", r"\bmartyris", r"\bbizut",
+        r"\bse fait (frapper|taper|insulter|harceler|racketter|humilier|agresser|menacer)",
+        r"\b(frappe|tape|insulte|agresse|menace)(e|es|s)? (par|a cause)\b",
     ],
 }
 _COMPILED = {kind: [re.compile(p) for p in patterns] for kind, patterns in _PATTERNS.items()}

@@ -19,6 +19,7 @@ from bot.actions.handover import hand_over
 from bot.actions.services import Services, ServiceAction
 from orientbot.gate import ANSWER, CLARIFY, OUT_OF_SCOPE
 from orientbot.normalise import normalise
+from orientbot.safety import detect_distress
 
 
 def respond(dispatcher: CollectingDispatcher, tracker: Tracker, services: Services) -> List[Dict[str, Any]]:
@@ -33,6 +34,9 @@ def respond(dispatcher: CollectingDispatcher, tracker: Tracker, services: Servic
         dispatcher.utter_message(response="utter_empty_message")
         return []
 
+    distress = detect_distress(conversation.original_text(tracker))
+    if distress is not None:  # whatever the classifiers said
+        return hand_over(dispatcher, tracker, services, reason="distress", distress_kind=distress.kind)
     decision = gate_decision(tracker, services)
     if decision.kind == ANSWER and emit_answer(dispatcher, tracker, services, decision.kb_id, decision.confidence):
         return [SlotSet("clarification_pending", False)]

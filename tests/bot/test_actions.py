@@ -123,3 +123,10 @@ def test_a_weak_distress_or_personal_case_intent_alone_goes_through_the_gate(ser
                                  selector=[("cvec-montant", 0.9)])
     messages, _ = run(ActionHandoff(services), weak_personal)
     assert customs(messages, "answer")[0]["kb_id"] == "cvec-montant" and not customs(messages, "handoff")
+
+
+def test_the_answer_path_also_catches_distress(services):
+    tracker = make_tracker("je veux en finir avec tout ça", intent="faq", selector=[("cvec-montant", 0.9)])
+    messages, _ = run(ActionAnswer(services), tracker)
+    assert customs(messages, "handoff")[0]["priority"] == "urgent"
+    assert not customs(messages, "answer")

@@ -13,6 +13,7 @@ from orientbot.safety import detect_distress
         ("Notre fille nous a dit qu'elle avait des idées noires", "suicide"),
         ("mon beau-père me frappe quand il a bu", "enfance-en-danger"),
         ("des eleves me tapent tous les jours au college", "harcelement"),
+        ("ma pote se fait martyriser par un groupe en eps", "harcelement"),
         ("il m'a étranglée hier", "enfance-en-danger"),
         ("un prof m'a fait des attouchements", "enfance-en-danger"),
         ("ils ont posté des photos de moi sur un faux compte", "cyberharcelement"),
