@@ -39,7 +39,8 @@ def seeded_personal_data():
             names[conversation["conversation_id"]] = {
                 token
                 for person in conversation["participants"] if person["role"] != "moderateur"
-                for token in re.split(r"[\s,()/.]+", person["display_name"])
+                # The person's name; what follows a comma or a parenthesis is their role ("psy-EN, CIO de Rouen").
+                for token in re.split(r"[\s/.]+", re.split(r"[,(]", person["display_name"])[0])
                 if len(token) >= 3 and token[0].isupper() and token.isalpha() and not token.isupper() and token != "Mme"
             }
     return contacts, names
