@@ -53,10 +53,10 @@ def main() -> int:
                 elapsed = time.perf_counter() - started
                 print(f"{clients} clients, {CONCURRENT_REQUESTS} questions: {CONCURRENT_REQUESTS / elapsed:.1f} req/s, "
                       f"p50 {1000 * statistics.median(latencies):.0f} ms, p95 {1000 * percentile(latencies, 0.95):.0f} ms")
-            rss = subprocess.run(["ps", "-o", "rss=,args=", "-C", "python3.10"], capture_output=True, text=True).stdout
-            for line in rss.splitlines():
-                if "rasa run" in line:
-                    kind = "action server" if "actions" in line else "rasa server"
+            processes = subprocess.run(["ps", "-eo", "rss=,args="], capture_output=True, text=True).stdout
+            for line in processes.splitlines():
+                if bot.url.rsplit(":", 1)[1] in line or bot.env["ACTION_SERVER_URL"].split(":")[2].split("/")[0] in line:
+                    kind = "action server" if " actions " in line else "rasa server"
                     print(f"{kind} memory: {int(line.split()[0]) / 1024:.0f} MB")
             scorer = ROOT.parent / "shared" / "eval" / "score.py"
             for dataset in (ROOT / "eval" / "holdout.jsonl", ROOT.parent / "shared" / "eval" / "dev.jsonl"):
