@@ -12,6 +12,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import List, Optional, Sequence, Tuple
 
+from orientbot.normalise import normalise
 from orientbot.retrieval import Match
 from orientbot.settings import GateSettings
 
@@ -84,3 +85,13 @@ def decide(
     if close:
         return Decision(CLARIFY, candidates=close, why="unsure between candidates")
     return Decision(NOT_UNDERSTOOD, candidates=shortlist, why="no candidate close enough")
+
+
+_FIRST_PERSON = {"je", "me", "moi", "mon", "ma", "mes", "notre", "nos", "fils", "fille", "enfant"}
+PERSONAL_SITUATION_WORDS = 10
+
+
+def tells_a_personal_situation(text: str) -> bool:
+    """A long message about oneself that matched nothing: a counsellor should read it, not "please rephrase"."""
+    words = normalise(text).split()
+    return len(words) >= PERSONAL_SITUATION_WORDS and bool(_FIRST_PERSON.intersection(words))

@@ -17,7 +17,7 @@ from bot.actions import conversation
 from bot.actions.answers import emit_answer, gate_decision
 from bot.actions.handover import hand_over
 from bot.actions.services import Services, ServiceAction
-from orientbot.gate import ANSWER, CLARIFY, OUT_OF_SCOPE
+from orientbot.gate import ANSWER, CLARIFY, OUT_OF_SCOPE, tells_a_personal_situation
 from orientbot.normalise import normalise
 from orientbot.safety import detect_distress
 
@@ -45,6 +45,9 @@ def respond(dispatcher: CollectingDispatcher, tracker: Tracker, services: Servic
         return [SlotSet("clarification_pending", False)]
     if tracker.get_slot("clarification_pending"):
         return hand_over(dispatcher, tracker, services, reason="not_understood", candidates=decision.candidates)
+    if tells_a_personal_situation(conversation.original_text(tracker)):
+        # Someone who told their own story gets a counsellor, not FAQ buttons or "please rephrase".
+        return hand_over(dispatcher, tracker, services, reason="personal_case", candidates=decision.candidates)
     if decision.kind == CLARIFY:
         buttons = []
         for candidate in decision.candidates:

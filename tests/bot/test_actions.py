@@ -130,3 +130,10 @@ def test_the_answer_path_also_catches_distress(services):
     messages, _ = run(ActionAnswer(services), tracker)
     assert customs(messages, "handoff")[0]["priority"] == "urgent"
     assert not customs(messages, "answer")
+
+
+def test_a_personal_story_that_matches_nothing_goes_to_a_counsellor(services):
+    tracker = make_tracker("mon maître de stage m'oblige à rester jusqu'à 21h et je n'ose pas le dire au lycée",
+                           selector=[("cvec-montant", 0.05)])
+    messages, _ = run(ActionAnswer(services), tracker)
+    assert customs(messages, "handoff")[0]["reason"] == "personal_case"

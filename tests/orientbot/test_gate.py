@@ -1,4 +1,4 @@
-from orientbot.gate import ANSWER, CLARIFY, NOT_UNDERSTOOD, OUT_OF_SCOPE, decide
+from orientbot.gate import ANSWER, CLARIFY, NOT_UNDERSTOOD, OUT_OF_SCOPE, decide, tells_a_personal_situation
 from orientbot.retrieval import Match
 from orientbot.settings import GateSettings
 
@@ -53,3 +53,9 @@ def test_unknown_ids_are_ignored():
         settings=SETTINGS, known_ids={"a"},
     )
     assert decision.kind == NOT_UNDERSTOOD
+
+
+def test_a_long_first_person_story_is_a_personal_situation_but_nonsense_is_not():
+    assert tells_a_personal_situation("Je ne comprends pas pourquoi mon dossier a changé de statut entre lundi et jeudi")
+    assert not tells_a_personal_situation("asdf qsdf zerzer")
+    assert not tells_a_personal_situation("combien coûte la CVEC pour un étudiant boursier en licence cette année")
