@@ -52,7 +52,7 @@ clean: ## remove trained models, databases and logs (keeps the virtualenv)
 
 $(VENV)/.installed: requirements/lock.txt scripts/find-python310.sh
 	@echo "[setup] recherche de Python 3.10…"
-	@test -x $(PY) || "$$(scripts/find-python310.sh)" -m venv $(VENV)
+	@test -x $(PY) || { python310=$$(scripts/find-python310.sh) && "$$python310" -m venv $(VENV); }
 	@echo "[setup] installation des dépendances épinglées (requirements/lock.txt, ~3 Go, quelques minutes)…"
 	$(PY) -m pip install --disable-pip-version-check --progress-bar on --no-deps -r requirements/lock.txt
 	$(PY) -m pip check

@@ -12,9 +12,7 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any, Dict, Iterable, List, Tuple
 
-from knowledge.model import KINDS, Conversation, LoadError, Message, Participant
-
-_PARTICIPANT_ROLES = ("eleve", "parent", "conseiller", "moderateur")
+from knowledge.model import KINDS, PARTICIPANT_ROLES, Conversation, LoadError, Message, Participant
 
 
 class InvalidConversation(ValueError):
@@ -64,7 +62,7 @@ def conversation_from_dict(data: Any, source: str = "") -> Conversation:
         if not isinstance(raw, dict):
             raise InvalidConversation("participant : objet attendu")
         role = _require(raw, "role")
-        if role not in _PARTICIPANT_ROLES:
+        if role not in PARTICIPANT_ROLES:
             raise InvalidConversation(f"participant {raw.get('id')!r} : rôle {role!r} inconnu")
         participants.append(Participant(str(_require(raw, "id")), role, str(raw.get("display_name") or "")))
     roles = {p.id: p.role for p in participants}
@@ -127,12 +125,6 @@ def load_jsonl(path: Path) -> Tuple[List[Conversation], List[LoadError]]:
             except InvalidConversation as exc:
                 errors.append(LoadError(where, str(exc)))
     return conversations, errors
-
-
-CSV_COLUMNS = (
-    "conversation_id", "kind", "started_at", "title", "message_id", "at", "author_id", "author_role",
-    "author_name", "text", "reply_to", "votes", "moderation", "corrects", "validated", "event",
-)
 
 
 def load_csv(path: Path) -> Tuple[List[Conversation], List[LoadError]]:

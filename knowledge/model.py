@@ -6,7 +6,7 @@ from typing import List, Optional, Tuple
 
 ASKER_ROLES = ("eleve", "parent")
 COUNSELLOR_ROLES = ("conseiller",)
-ROLES = ASKER_ROLES + COUNSELLOR_ROLES + ("moderateur", "system")
+PARTICIPANT_ROLES = ASKER_ROLES + COUNSELLOR_ROLES + ("moderateur",)
 KINDS = ("live", "one_to_one")
 
 

@@ -22,7 +22,7 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from orientbot.db import make_engine  # noqa: E402
-from orientbot.gate import ANSWER, OUT_OF_SCOPE, decide  # noqa: E402
+from orientbot.gate import ANSWER, decide  # noqa: E402
 from orientbot.kb import SqlKnowledgeBase  # noqa: E402
 from orientbot.retrieval import Match, Retriever  # noqa: E402
 from orientbot.settings import load_settings  # noqa: E402
