@@ -26,7 +26,7 @@ for python in "${candidates[@]}"; do
   fi
 done
 cat >&2 <<'MSG'
-Python 3.10 est introuvable : Rasa 3.6 ne fonctionne qu'avec Python 3.8 à 3.10.
+Python 3.10 est introuvable : Orientation Bot en a besoin (Rasa 3.6 ne fonctionne pas avec Python 3.11 et suivants).
 Installez-le, par exemple :  pyenv install 3.10.13   ou   uv python install 3.10
 puis relancez la commande (ou indiquez son chemin : PYTHON310=/chemin/vers/python3.10 make run).
 MSG
