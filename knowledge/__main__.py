@@ -17,6 +17,7 @@ from knowledge.anonymise import spacy_ner
 from knowledge.export import stale_files, write
 from knowledge.load import load_corpus, transcript_files
 from knowledge.pipeline import build_knowledge, store
+from knowledge.report import draw_coverage
 from orientbot.settings import load_settings
 
 
@@ -62,6 +63,8 @@ def main(argv=None) -> int:
     write(result.files, args.out)
     settings.reports_dir.mkdir(parents=True, exist_ok=True)
     (settings.reports_dir / "knowledge-build.txt").write_text("\n".join(result.summary()) + "\n", encoding="utf-8")
+    picture = draw_coverage(result.entries, settings.reports_dir / "kb-coverage.png")
+    print(f"[knowledge] couverture de la base : {picture}")
     print(f"[knowledge] {count} entrées enregistrées, fichiers écrits dans {args.out} ({time.perf_counter() - started:.1f} s)")
     return 0
 

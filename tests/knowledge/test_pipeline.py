@@ -90,3 +90,10 @@ def test_store_writes_the_kb_through_sqlalchemy(built, tmp_path):
     assert store(built.entries, url) == len(built.entries)  # a rebuild replaces, never duplicates
     with session_scope(make_engine(url)) as session:
         assert len(load_entries(session)) == len(built.entries)
+
+
+def test_coverage_picture_is_drawn(built, tmp_path):
+    from knowledge.report import draw_coverage
+
+    picture = draw_coverage(built.entries, tmp_path / "coverage.png")
+    assert picture.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n" and picture.stat().st_size > 10_000
