@@ -68,7 +68,7 @@ _KEEP = {
 _TITLES = {"m", "m.", "mme", "mlle", "madame", "monsieur", "dr", "prof", "psy-en", "psy", "en", "cpe"}
 
 
-_PARTICLES = {"de", "du", "des", "la", "le", "les", "van", "von", "d", "el", "al", "ben", "et"}
+_PARTICLES = {"de", "du", "des", "la", "le", "les", "van", "von", "d", "et"}
 _GLUED_TO_NAME = re.compile(r"\[NOM\]-[A-ZÀ-Ý][\w'’-]*")  # "[NOM]-Perrin": the rest of a compound name
 _MENTION = re.compile(r"@[\w.-]+|\b[A-Za-z]+_\w+\b")  # @mentions and pseudo_handles
 

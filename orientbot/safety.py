@@ -35,7 +35,8 @@ _PATTERNS = {
         r"\bmaltrait", r"\bviol(e|ee|ent|er|s)?\b(?! de (la )?(regle|loi))", r"\battouch", r"\bagression sexuelle",
         r"\babus(e|ee|ent|er)? (de moi|sexuel)", r"\binceste", r"\bpeur de (mon|ma|mes) (pere|mere|beau pere|belle mere|parents|oncle)",
         r"\bpeur de rentrer (chez moi|a la maison)", r"\benfant en danger\b", r"\bmet (a|a la) (porte|rue)\b.*\b(peur|frappe)",
-        r"\bviolences?\b",
+        r"\bviolences?\b", r"\bme (touche|touchent|tripote|tripotent|caresse|caressent)\b",
+        r"\b(trucs|choses) (que|ke|qu) (je|j) (ne )?(veux|veut|voulais) pas\b",
     ],
     "cyberharcelement": [
         r"\bcyber ?harcel", r"\bnudes?\b", r"\bphotos? (intimes?|de moi)\b.*\b(poste|publie|circule|tourne|envoy|partag|menac)",

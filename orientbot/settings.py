@@ -35,6 +35,8 @@ class GateSettings:
     # Below these, a distress or personal-case intent without other evidence goes through the gate instead.
     distress_intent_confidence: float = 0.85
     personal_case_confidence: float = 0.8
+    # A personal case is about orientation: with nothing in the KB even remotely close, it is not one.
+    personal_case_min_similarity: float = 0.17
 
 
 @dataclass(frozen=True)

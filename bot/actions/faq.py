@@ -45,9 +45,6 @@ def respond(dispatcher: CollectingDispatcher, tracker: Tracker, services: Servic
         return [SlotSet("clarification_pending", False)]
     if tracker.get_slot("clarification_pending"):
         return hand_over(dispatcher, tracker, services, reason="not_understood", candidates=decision.candidates)
-    if tells_a_personal_situation(conversation.original_text(tracker)):
-        # Someone who told their own story gets a counsellor, not FAQ buttons or "please rephrase".
-        return hand_over(dispatcher, tracker, services, reason="personal_case", candidates=decision.candidates)
     if decision.kind == CLARIFY:
         buttons = []
         for candidate in decision.candidates:
@@ -57,6 +54,9 @@ def respond(dispatcher: CollectingDispatcher, tracker: Tracker, services: Servic
         dispatcher.utter_message(response="utter_clarify", buttons=buttons)
         dispatcher.utter_message(response="utter_clarify_other")
         return [SlotSet("clarification_pending", True)]
+    if tells_a_personal_situation(conversation.original_text(tracker)):
+        # Someone who told their own story and matched nothing gets a counsellor, not "please rephrase".
+        return hand_over(dispatcher, tracker, services, reason="personal_case", candidates=decision.candidates)
     dispatcher.utter_message(response="utter_not_understood")
     return []
 

@@ -22,6 +22,11 @@ REASON_BY_INTENT = {
 }
 
 
+def _about_orientation(tracker: Tracker, services) -> bool:
+    matches = services.retriever.search(conversation.original_text(tracker), limit=1)
+    return bool(matches) and matches[0].score >= services.gate.personal_case_min_similarity
+
+
 class ActionHandoff(ServiceAction):
     def name(self) -> str:
         return "action_handoff"
@@ -35,8 +40,10 @@ class ActionHandoff(ServiceAction):
             reason = "distress"
         else:
             reason = REASON_BY_INTENT.get(name, "asked_for_human")
-            weak = (reason == "distress" and confidence < services.gate.distress_intent_confidence) or (
-                reason == "personal_case" and confidence < services.gate.personal_case_confidence
+            gate = services.gate
+            weak = (reason == "distress" and confidence < gate.distress_intent_confidence) or (
+                reason == "personal_case"
+                and (confidence < gate.personal_case_confidence or not _about_orientation(tracker, services))
             )
             if weak:
                 # The classifier alone is not sure enough: answer, clarify or decline like any question.

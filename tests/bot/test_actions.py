@@ -1,3 +1,5 @@
+from dataclasses import replace
+
 from rasa_sdk.executor import CollectingDispatcher
 
 from bot.actions.faq import ActionAnswer
@@ -135,5 +137,13 @@ def test_the_answer_path_also_catches_distress(services):
 def test_a_personal_story_that_matches_nothing_goes_to_a_counsellor(services):
     tracker = make_tracker("mon maître de stage m'oblige à rester jusqu'à 21h et je n'ose pas le dire au lycée",
                            selector=[("cvec-montant", 0.05)])
+    services.gate = replace(services.gate, clarify_similarity=0.9)  # nothing close enough in this tiny KB
     messages, _ = run(ActionAnswer(services), tracker)
     assert customs(messages, "handoff")[0]["reason"] == "personal_case"
+
+
+def test_a_personal_case_about_nothing_in_the_kb_is_not_handed_over(services):
+    tracker = make_tracker("traduis moi cette phrase en espagnol pour mon devoir", intent="personal_case", confidence=0.95)
+    services.gate = replace(services.gate, personal_case_min_similarity=0.9)  # this tiny KB makes everything look close
+    messages, _ = run(ActionHandoff(services), tracker)
+    assert not customs(messages, "handoff") and services.tickets.tickets == []

@@ -16,6 +16,7 @@ from orientbot.safety import detect_distress
         ("ma pote se fait martyriser par un groupe en eps", "harcelement"),
         ("il m'a étranglée hier", "enfance-en-danger"),
         ("un prof m'a fait des attouchements", "enfance-en-danger"),
+        ("un mec de ma famille me fait des trucs ke jveux pas", "enfance-en-danger"),
         ("ils ont posté des photos de moi sur un faux compte", "cyberharcelement"),
         ("quelqu'un me fait du chantage avec des nudes", "cyberharcelement"),
         ("on me harcèle au collège", "harcelement"),
