@@ -50,3 +50,9 @@ def emit_answer(
     if entry.sources:
         dispatcher.utter_message(response="utter_sources", links=" ; ".join(entry.sources))
     return True
+
+
+def about_orientation(tracker: Tracker, services: Services) -> bool:
+    """Whether anything in the KB is even remotely close to the message."""
+    matches = services.retriever.search(conversation.original_text(tracker), limit=1)
+    return bool(matches) and matches[0].score >= services.gate.personal_case_min_similarity

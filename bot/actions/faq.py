@@ -14,7 +14,7 @@ from rasa_sdk.events import SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 
 from bot.actions import conversation
-from bot.actions.answers import emit_answer, gate_decision
+from bot.actions.answers import about_orientation, emit_answer, gate_decision
 from bot.actions.handover import hand_over
 from bot.actions.services import Services, ServiceAction
 from orientbot.gate import ANSWER, CLARIFY, OUT_OF_SCOPE, tells_a_personal_situation
@@ -54,7 +54,7 @@ def respond(dispatcher: CollectingDispatcher, tracker: Tracker, services: Servic
         dispatcher.utter_message(response="utter_clarify", buttons=buttons)
         dispatcher.utter_message(response="utter_clarify_other")
         return [SlotSet("clarification_pending", True)]
-    if tells_a_personal_situation(conversation.original_text(tracker)):
+    if tells_a_personal_situation(conversation.original_text(tracker)) and about_orientation(tracker, services):
         # Someone who told their own story and matched nothing gets a counsellor, not "please rephrase".
         return hand_over(dispatcher, tracker, services, reason="personal_case", candidates=decision.candidates)
     dispatcher.utter_message(response="utter_not_understood")

@@ -7,7 +7,7 @@ from rasa_sdk import Tracker
 from rasa_sdk.executor import CollectingDispatcher
 
 from bot.actions import conversation
-from bot.actions.answers import emit_answer, gate_decision
+from bot.actions.answers import about_orientation, emit_answer, gate_decision
 from bot.actions.faq import respond
 from bot.actions.handover import hand_over
 from bot.actions.services import ServiceAction
@@ -20,11 +20,6 @@ REASON_BY_INTENT = {
     "none_of_these": "none_of_the_suggestions",
     "distress": "distress",
 }
-
-
-def _about_orientation(tracker: Tracker, services) -> bool:
-    matches = services.retriever.search(conversation.original_text(tracker), limit=1)
-    return bool(matches) and matches[0].score >= services.gate.personal_case_min_similarity
 
 
 class ActionHandoff(ServiceAction):
@@ -43,7 +38,7 @@ class ActionHandoff(ServiceAction):
             gate = services.gate
             weak = (reason == "distress" and confidence < gate.distress_intent_confidence) or (
                 reason == "personal_case"
-                and (confidence < gate.personal_case_confidence or not _about_orientation(tracker, services))
+                and (confidence < gate.personal_case_confidence or not about_orientation(tracker, services))
             )
             if weak:
                 # The classifier alone is not sure enough: answer, clarify or decline like any question.
