@@ -70,7 +70,7 @@ def test_malformed_requests_get_a_4xx_and_the_server_keeps_serving(bot):
     assert 400 <= status < 500
     status, _ = bot.post_raw(json.dumps({"sender": "x", "message": 123}).encode())
     assert status < 500
-    assert custom(bot.ask("c'est quoi la cvec ?", sender=new_sender()), "answer")
+    assert text(bot.ask("c'est quoi la cvec ?", sender=new_sender())).strip()
 
 
 def test_conversations_are_kept_in_the_sql_tracker_store(bot):
