@@ -56,10 +56,10 @@ _META = re.compile(
     r"erreur de ma part|mon coll[èe]gue|ma coll[èe]gue|(la|ma) r[ée]ponse (donn[ée]e |faite )?(à|a|de)|"
     r"ce qui vient d'[êe]tre dit|ce que je viens d'[ée]crire|c'[ée]tait l'ancien|anciens? (taux|montants?|chiffres?|syst[èe]me)|"
     r"il y a quelques ann[ée]es|\boups\b|erratum|autant pour moi|pardon,? je|je vous prie d'excuser|j'ai m[ée]lang[ée]|"
-    r"n'est pas (de |d')?\d+",
+    r"n'est pas (de |d')?\d+|pour (ta|votre|sa) (2e|deuxi[eè]me|seconde|autre|premi[eè]re|derni[eè]re) question",
     re.I,
 )
-_INTERJECTION = r"Oui|Non|Bonjour|Bonsoir|Salut|Coucou|Hello|Merci|Bravo|Alors|Pardon|Attention|D[ée]sol[ée]e?|Super|Parfait|Exactement|Rassurez-vous|Bonne question|Pas de panique"
+_INTERJECTION = r"Et|Oui|Non|Bonjour|Bonsoir|Salut|Coucou|Hello|Merci|Bravo|Alors|Pardon|Attention|D[ée]sol[ée]e?|Super|Parfait|Exactement|Rassurez-vous|Bonne question|Pas de panique"
 _VOCATIVE_START = re.compile(r"^(?:(?:Monsieur|Madame|M\.|Mme)\s+)?\[(?:NOM|LIEU)\][-–]?(?:\s+\[NOM\][-–]?)*\s*[,!:.]?\s*")
 _VOCATIVE_AFTER = re.compile(rf"\b({_INTERJECTION})\s+\[NOM\][-–]?(?:\s+\[NOM\][-–]?)*")
 _TITLED_NAME = re.compile(r"\b(Monsieur|Madame)\s+\[NOM\](?:\s+\[NOM\])*")
