@@ -52,7 +52,7 @@ def emit_answer(
     return True
 
 
-def about_orientation(tracker: Tracker, services: Services) -> bool:
-    """Whether anything in the KB is even remotely close to the message."""
-    matches = services.retriever.search(conversation.original_text(tracker), limit=1)
-    return bool(matches) and matches[0].score >= services.gate.personal_case_min_similarity
+def about_orientation(decision: Decision, services: Services) -> bool:
+    """Whether anything in the KB is even remotely close to the message (the retriever's best score)."""
+    best = max((c.retrieval_score for c in decision.candidates), default=0.0)
+    return best >= services.gate.personal_case_min_similarity

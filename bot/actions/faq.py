@@ -30,11 +30,12 @@ def respond(dispatcher: CollectingDispatcher, tracker: Tracker, services: Servic
             return [SlotSet("clarification_pending", False)]
         dispatcher.utter_message(response="utter_not_understood")
         return []
-    if not normalise(conversation.original_text(tracker)):
+    text = conversation.original_text(tracker)
+    if not normalise(text):
         dispatcher.utter_message(response="utter_empty_message")
         return []
 
-    distress = detect_distress(conversation.original_text(tracker))
+    distress = detect_distress(text)
     if distress is not None:  # whatever the classifiers said
         return hand_over(dispatcher, tracker, services, reason="distress", distress_kind=distress.kind)
     decision = gate_decision(tracker, services)
@@ -54,7 +55,7 @@ def respond(dispatcher: CollectingDispatcher, tracker: Tracker, services: Servic
         dispatcher.utter_message(response="utter_clarify", buttons=buttons)
         dispatcher.utter_message(response="utter_clarify_other")
         return [SlotSet("clarification_pending", True)]
-    if tells_a_personal_situation(conversation.original_text(tracker)) and about_orientation(tracker, services):
+    if tells_a_personal_situation(text) and about_orientation(decision, services):
         # Someone who told their own story and matched nothing gets a counsellor, not "please rephrase".
         return hand_over(dispatcher, tracker, services, reason="personal_case", candidates=decision.candidates)
     dispatcher.utter_message(response="utter_not_understood")

@@ -31,6 +31,7 @@ class ActionHandoff(ServiceAction):
         intent = conversation.intent(tracker)
         name, confidence = intent.get("name") or "", float(intent.get("confidence") or 0.0)
         distress = detect_distress(conversation.original_text(tracker))
+        decision = gate_decision(tracker, services)
         if distress is not None:
             reason = "distress"
         else:
@@ -38,12 +39,11 @@ class ActionHandoff(ServiceAction):
             gate = services.gate
             weak = (reason == "distress" and confidence < gate.distress_intent_confidence) or (
                 reason == "personal_case"
-                and (confidence < gate.personal_case_confidence or not about_orientation(tracker, services))
+                and (confidence < gate.personal_case_confidence or not about_orientation(decision, services))
             )
             if weak:
                 # The classifier alone is not sure enough: answer, clarify or decline like any question.
                 return respond(dispatcher, tracker, services)
-        decision = gate_decision(tracker, services)
         if reason == "personal_case" and decision.kind == ANSWER:
             # The general rule helps while the person waits for a counsellor.
             dispatcher.utter_message(response="utter_general_info_first")
