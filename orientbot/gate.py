@@ -9,6 +9,7 @@ over the KB's question variants agrees.
 """
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
 from typing import List, Optional, Sequence, Tuple
 
@@ -95,3 +96,13 @@ def tells_a_personal_situation(text: str) -> bool:
     """A long message about oneself that matched nothing: a counsellor should read it, not "please rephrase"."""
     words = normalise(text).split()
     return len(words) >= PERSONAL_SITUATION_WORDS and bool(_FIRST_PERSON.intersection(words))
+
+
+_COMPLAINT = re.compile(
+    r"\bnormal\b|\binjuste\b|\bpas juste\b|\bpourquoi moi\b|\bcomprends? pas pourquoi\b|\bscandale|\binadmissible\b"
+)
+
+
+def sounds_like_a_complaint(text: str) -> bool:
+    """"c'est normal ?", "c'est injuste", "pourquoi moi": someone questioning what happens to them."""
+    return bool(_COMPLAINT.search(normalise(text)))

@@ -17,7 +17,7 @@ from bot.actions import conversation
 from bot.actions.answers import about_orientation, emit_answer, gate_decision
 from bot.actions.handover import hand_over
 from bot.actions.services import Services, ServiceAction
-from orientbot.gate import ANSWER, CLARIFY, OUT_OF_SCOPE, tells_a_personal_situation
+from orientbot.gate import ANSWER, CLARIFY, OUT_OF_SCOPE, sounds_like_a_complaint, tells_a_personal_situation
 from orientbot.normalise import normalise
 from orientbot.safety import detect_distress
 
@@ -46,6 +46,9 @@ def respond(dispatcher: CollectingDispatcher, tracker: Tracker, services: Servic
         return [SlotSet("clarification_pending", False)]
     if tracker.get_slot("clarification_pending"):
         return hand_over(dispatcher, tracker, services, reason="not_understood", candidates=decision.candidates)
+    if tells_a_personal_situation(text) and sounds_like_a_complaint(text) and about_orientation(decision, services):
+        # "c'est normal ?" about one's own stage, file or contract: a counsellor must look at it.
+        return hand_over(dispatcher, tracker, services, reason="personal_case", candidates=decision.candidates)
     if decision.kind == CLARIFY:
         buttons = []
         for candidate in decision.candidates:

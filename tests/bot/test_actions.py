@@ -147,3 +147,13 @@ def test_a_personal_case_about_nothing_in_the_kb_is_not_handed_over(services):
     services.gate = replace(services.gate, personal_case_min_similarity=0.9)  # this tiny KB makes everything look close
     messages, _ = run(ActionHandoff(services), tracker)
     assert not customs(messages, "handoff") and services.tickets.tickets == []
+
+
+def test_an_unsure_complaint_about_ones_own_stage_goes_to_a_counsellor(services):
+    tracker = make_tracker("pendant mon stage mon patron me fait travailler jusqu'à 22h tous les soirs c normal ?",
+                           selector=[("parcoursup-voeux", 0.3), ("cvec-montant", 0.28)])
+    # The gate is unsure (nothing clears the answer thresholds) but the message is about orientation.
+    services.gate = replace(services.gate, personal_case_min_similarity=0.0, agreement_similarity=0.99,
+                            retrieval_answer_similarity=0.99)
+    messages, _ = run(ActionAnswer(services), tracker)
+    assert customs(messages, "handoff")[0]["reason"] == "personal_case"

@@ -1,4 +1,4 @@
-from orientbot.gate import ANSWER, CLARIFY, NOT_UNDERSTOOD, OUT_OF_SCOPE, decide, tells_a_personal_situation
+from orientbot.gate import ANSWER, CLARIFY, NOT_UNDERSTOOD, OUT_OF_SCOPE, decide, sounds_like_a_complaint, tells_a_personal_situation
 from orientbot.retrieval import Match
 from orientbot.settings import GateSettings
 
@@ -59,3 +59,9 @@ def test_a_long_first_person_story_is_a_personal_situation_but_nonsense_is_not()
     assert tells_a_personal_situation("Je ne comprends pas pourquoi mon dossier a changé de statut entre lundi et jeudi")
     assert not tells_a_personal_situation("asdf qsdf zerzer")
     assert not tells_a_personal_situation("combien coûte la CVEC pour un étudiant boursier en licence cette année")
+
+
+def test_complaints_about_ones_own_situation_are_recognised():
+    assert sounds_like_a_complaint("mon tuteur me fait rester tard, c normal ?")
+    assert sounds_like_a_complaint("C'est injuste, pourquoi moi ?")
+    assert not sounds_like_a_complaint("combien de vœux sur Parcoursup ?")
