@@ -172,9 +172,7 @@ def cluster_pairs(
         if len(members) < min_size:
             result.singletons += len(members)
             continue
-        inner = similarity[np.ix_(members, members)].mean(axis=1)
-        representative = int(np.argmax(inner + 0.01 * np.array([faq[i].votes for i in members])))
-        result.clusters.append(Cluster(pairs=tuple(faq[i] for i in members), representative=representative))
+        result.clusters.append(Cluster(pairs=tuple(faq[i] for i in members)))
     return result
 
 

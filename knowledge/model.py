@@ -68,10 +68,9 @@ class QAPair:
 
 @dataclass(frozen=True)
 class Cluster:
-    """Pairs asking the same thing, best answer first within each audience."""
+    """Pairs asking the same thing."""
 
     pairs: Tuple[QAPair, ...]
-    representative: int = 0  # index in pairs of the most typical question
 
 
 @dataclass
