@@ -7,7 +7,7 @@ responses and from the KB, never from this module.
 """
 from __future__ import annotations
 
-from typing import Any, Dict, List
+from typing import Any, Dict, List, Optional
 
 from rasa_sdk import Tracker
 from rasa_sdk.events import SlotSet
@@ -17,13 +17,18 @@ from bot.actions import conversation
 from bot.actions.answers import about_orientation, emit_answer, gate_decision
 from bot.actions.handover import hand_over
 from bot.actions.services import Services, ServiceAction
-from orientbot.gate import ANSWER, CLARIFY, OUT_OF_SCOPE, sounds_like_a_complaint, tells_a_personal_situation
+from orientbot.gate import ANSWER, CLARIFY, OUT_OF_SCOPE, Decision, sounds_like_a_complaint, tells_a_personal_situation
 from orientbot.normalise import normalise
 from orientbot.safety import detect_distress
 
 
-def respond(dispatcher: CollectingDispatcher, tracker: Tracker, services: Services) -> List[Dict[str, Any]]:
-    """Answer, clarify, decline or (second unsure turn) hand over: what any question gets."""
+def respond(
+    dispatcher: CollectingDispatcher, tracker: Tracker, services: Services, decision: Optional[Decision] = None
+) -> List[Dict[str, Any]]:
+    """Answer, clarify, decline or (second unsure turn) hand over: what any question gets.
+
+    ``decision`` is the gate's, when the caller already asked it for this message.
+    """
     if conversation.intent(tracker).get("name") == "choose_kb":
         chosen = conversation.entity_value(tracker, "kb_id")
         if emit_answer(dispatcher, tracker, services, chosen, 1.0):
@@ -38,7 +43,7 @@ def respond(dispatcher: CollectingDispatcher, tracker: Tracker, services: Servic
     distress = detect_distress(text)
     if distress is not None:  # whatever the classifiers said
         return hand_over(dispatcher, tracker, services, reason="distress", distress_kind=distress.kind)
-    decision = gate_decision(tracker, services)
+    decision = decision or gate_decision(tracker, services)
     if decision.kind == ANSWER and emit_answer(dispatcher, tracker, services, decision.kb_id, decision.confidence):
         return [SlotSet("clarification_pending", False)]
     if decision.kind == OUT_OF_SCOPE:

@@ -43,7 +43,7 @@ class ActionHandoff(ServiceAction):
             )
             if weak:
                 # The classifier alone is not sure enough: answer, clarify or decline like any question.
-                return respond(dispatcher, tracker, services)
+                return respond(dispatcher, tracker, services, decision)
         if reason == "personal_case" and decision.kind == ANSWER:
             # The general rule helps while the person waits for a counsellor.
             dispatcher.utter_message(response="utter_general_info_first")
