@@ -93,7 +93,7 @@ PERSONAL_SITUATION_WORDS = 10
 
 
 def tells_a_personal_situation(text: str) -> bool:
-    """A long message about oneself that matched nothing: a counsellor should read it, not "please rephrase"."""
+    """A long message about oneself: when the gate cannot place it, a counsellor should read it."""
     words = normalise(text).split()
     return len(words) >= PERSONAL_SITUATION_WORDS and bool(_FIRST_PERSON.intersection(words))
 
