@@ -1,7 +1,9 @@
 """The one storage layer: SQLAlchemy models and engine/session construction.
 
 Owns the schema of the knowledge base (entries, their question variants and
-provenance) and of handoff tickets.  Nothing is created at import time: callers
+provenance), of handoff tickets and their history, of the chat log the widget
+shows, of counsellors' accounts and sessions, of KB proposals made from the
+console, of feedback on answers and of the settings an admin edits.  Nothing is created at import time: callers
 build an engine from a URL (SQLite by default, PostgreSQL in production) and
 pass sessions to the repository functions in ``orientbot.kb`` and
 ``orientbot.tickets``.
@@ -23,6 +25,7 @@ from sqlalchemy import (
     Integer,
     String,
     Text,
+    UniqueConstraint,
     create_engine,
     event,
 )
@@ -74,7 +77,12 @@ class KBVariant(Base):
 
 
 class Ticket(Base):
-    """A conversation handed to a human counsellor."""
+    """A conversation handed to a human counsellor, and where it is in its lifecycle.
+
+    ``mode`` is ``live`` when a counsellor was at work at handoff time (the bot is
+    paused for the conversation until the ticket is closed) and ``deferred`` in the
+    evening (the bot goes on; the answer is promised by ``due_at``).
+    """
 
     __tablename__ = "tickets"
 
@@ -82,13 +90,135 @@ class Ticket(Base):
     sender_id = Column(String(255), nullable=False, index=True)
     priority = Column(String(10), nullable=False)
     reason = Column(String(40), nullable=False)
-    status = Column(String(20), nullable=False, default="new")
+    status = Column(String(20), nullable=False, default="new", index=True)
     audience = Column(String(10), nullable=False, default="eleve")
     question = Column(Text, nullable=False, default="")
     transcript = Column(JSON, nullable=False, default=list)
     candidates = Column(JSON, nullable=False, default=list)
     created_at = Column(DateTime(timezone=True), nullable=False, default=utcnow)
     spooled = Column(Boolean, nullable=False, default=False)
+    mode = Column(String(10), nullable=False, default="live")
+    summary = Column(Text, nullable=False, default="")
+    topic = Column(String(200), nullable=True)
+    due_at = Column(DateTime(timezone=True), nullable=True)
+    owner_id = Column(Integer, ForeignKey("counsellors.id"), nullable=True)
+    taken_at = Column(DateTime(timezone=True), nullable=True)
+    first_reply_at = Column(DateTime(timezone=True), nullable=True)
+    answered_at = Column(DateTime(timezone=True), nullable=True)
+    closed_at = Column(DateTime(timezone=True), nullable=True)
+    resolution = Column(String(20), nullable=True)
+    contact_channel = Column(String(10), nullable=True)
+    contact_email = Column(String(320), nullable=True)
+    contact_consent = Column(Boolean, nullable=False, default=False)
+    updated_at = Column(DateTime(timezone=True), nullable=False, default=utcnow, onupdate=utcnow)
+
+    owner = relationship("Counsellor")
+
+
+class TicketEvent(Base):
+    """One step of a ticket's life (created, taken, replied, handed back…): the audit trail."""
+
+    __tablename__ = "ticket_events"
+
+    id = Column(Integer, primary_key=True, autoincrement=True)
+    ticket_id = Column(String(36), ForeignKey("tickets.id"), nullable=False, index=True)
+    kind = Column(String(30), nullable=False)
+    counsellor_id = Column(Integer, ForeignKey("counsellors.id"), nullable=True)
+    detail = Column(JSON, nullable=False, default=dict)
+    at = Column(DateTime(timezone=True), nullable=False, default=utcnow)
+
+
+class ChatMessage(Base):
+    """A message of a conversation as the chat window shows it: from the person, the bot or a counsellor."""
+
+    __tablename__ = "chat_messages"
+
+    id = Column(Integer, primary_key=True, autoincrement=True)
+    sender_id = Column(String(255), nullable=False, index=True)
+    author = Column(String(12), nullable=False)
+    text = Column(Text, nullable=False, default="")
+    payload = Column(JSON, nullable=False, default=dict)
+    client_id = Column(String(64), nullable=True)
+    ticket_id = Column(String(36), ForeignKey("tickets.id"), nullable=True, index=True)
+    counsellor_id = Column(Integer, ForeignKey("counsellors.id"), nullable=True)
+    erased = Column(Boolean, nullable=False, default=False)
+    created_at = Column(DateTime(timezone=True), nullable=False, default=utcnow)
+
+    __table_args__ = (UniqueConstraint("sender_id", "client_id", name="uq_chat_client_id"),)
+
+
+class Counsellor(Base):
+    """An account of the console: a counsellor, or an admin who also manages accounts and hours."""
+
+    __tablename__ = "counsellors"
+
+    id = Column(Integer, primary_key=True, autoincrement=True)
+    username = Column(String(80), nullable=False, unique=True)
+    display_name = Column(String(120), nullable=False)
+    password_hash = Column(String(255), nullable=False)
+    role = Column(String(12), nullable=False, default="counsellor")
+    active = Column(Boolean, nullable=False, default=True)
+    created_at = Column(DateTime(timezone=True), nullable=False, default=utcnow)
+
+
+class WebSession(Base):
+    """A logged-in console session; only a hash of the cookie's token is kept."""
+
+    __tablename__ = "web_sessions"
+
+    token_hash = Column(String(64), primary_key=True)
+    counsellor_id = Column(Integer, ForeignKey("counsellors.id", ondelete="CASCADE"), nullable=False, index=True)
+    csrf_token = Column(String(64), nullable=False)
+    created_at = Column(DateTime(timezone=True), nullable=False, default=utcnow)
+    expires_at = Column(DateTime(timezone=True), nullable=False)
+
+    counsellor = relationship("Counsellor")
+
+
+class KBProposal(Base):
+    """A counsellor's answer proposed as knowledge: a new entry, or new variants of ``target_entry_id``."""
+
+    __tablename__ = "kb_proposals"
+
+    id = Column(Integer, primary_key=True, autoincrement=True)
+    ticket_id = Column(String(36), ForeignKey("tickets.id"), nullable=True, index=True)
+    target_entry_id = Column(String(120), ForeignKey("kb_entries.id"), nullable=True)
+    title = Column(Text, nullable=False)
+    questions = Column(JSON, nullable=False, default=list)
+    answer_eleve = Column(Text, nullable=False)
+    answer_parent = Column(Text, nullable=False)
+    sources = Column(JSON, nullable=False, default=list)
+    status = Column(String(12), nullable=False, default="proposed", index=True)
+    proposed_by = Column(Integer, ForeignKey("counsellors.id"), nullable=False)
+    reviewed_by = Column(Integer, ForeignKey("counsellors.id"), nullable=True)
+    created_entry_id = Column(String(120), nullable=True)
+    created_at = Column(DateTime(timezone=True), nullable=False, default=utcnow)
+    reviewed_at = Column(DateTime(timezone=True), nullable=True)
+
+
+class Feedback(Base):
+    """A 👍 (+1) or 👎 (-1) given in the chat window on one bot answer."""
+
+    __tablename__ = "feedback"
+
+    id = Column(Integer, primary_key=True, autoincrement=True)
+    sender_id = Column(String(255), nullable=False, index=True)
+    message_id = Column(Integer, ForeignKey("chat_messages.id"), nullable=True)
+    kb_id = Column(String(120), nullable=True, index=True)
+    value = Column(Integer, nullable=False)
+    created_at = Column(DateTime(timezone=True), nullable=False, default=utcnow)
+
+    __table_args__ = (UniqueConstraint("sender_id", "message_id", name="uq_feedback_message"),)
+
+
+class AppSetting(Base):
+    """A setting an admin changes from the console (office hours), stored as JSON."""
+
+    __tablename__ = "app_settings"
+
+    key = Column(String(60), primary_key=True)
+    value = Column(JSON, nullable=False)
+    updated_at = Column(DateTime(timezone=True), nullable=False, default=utcnow, onupdate=utcnow)
 
 
 def make_engine(url: str) -> Engine:

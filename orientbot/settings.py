@@ -9,7 +9,7 @@ pointed at PostgreSQL without touching a file.
 from __future__ import annotations
 
 import os
-from dataclasses import dataclass, field, fields, replace
+from dataclasses import dataclass, field, fields, is_dataclass, replace
 from pathlib import Path
 from typing import Any, Mapping, Optional
 
@@ -40,6 +40,29 @@ class GateSettings:
 
 
 @dataclass(frozen=True)
+class ConsoleSettings:
+    """The counsellors' web console."""
+
+    host: str = "127.0.0.1"
+    port: int = 5080
+    # Behind HTTPS in production: cookies then carry the Secure flag.
+    secure_cookies: bool = False
+    session_hours: int = 10
+    # How often the action server looks for KB entries approved in the console.
+    kb_refresh_seconds: int = 5
+
+
+@dataclass(frozen=True)
+class ChatSettings:
+    """The chat window's channel (``bot/channels/chat.py``)."""
+
+    # Origins of the ENT pages allowed to embed the window, separated by spaces ("*": any).
+    allowed_origins: str = "*"
+    long_poll_seconds: int = 25
+    max_message_chars: int = 5000
+
+
+@dataclass(frozen=True)
 class Settings:
     database_url: str = f"sqlite:///{PROJECT_ROOT / 'var' / 'orientbot.db'}"
     ticket_spool: Path = PROJECT_ROOT / "var" / "ticket-spool.jsonl"
@@ -49,6 +72,8 @@ class Settings:
     spacy_model: str = "fr_core_news_md"
     answer_max_age_days: int = 400
     gate: GateSettings = field(default_factory=GateSettings)
+    console: ConsoleSettings = field(default_factory=ConsoleSettings)
+    chat: ChatSettings = field(default_factory=ChatSettings)
 
 
 def _coerce(value: Any, like: Any) -> Any:
@@ -66,7 +91,7 @@ def _apply(obj: Any, values: Mapping[str, Any]) -> Any:
         if item.name not in values:
             continue
         current = getattr(obj, item.name)
-        if isinstance(current, GateSettings):
+        if is_dataclass(current):
             changes[item.name] = _apply(current, values[item.name] or {})
         else:
             changes[item.name] = _coerce(values[item.name], current)
@@ -80,9 +105,17 @@ def load_settings(environ: Optional[Mapping[str, str]] = None) -> Settings:
     config_path = Path(environ.get("ORIENTBOT_CONFIG", PROJECT_ROOT / "orientbot.yml"))
     if config_path.exists():
         settings = _apply(settings, yaml.safe_load(config_path.read_text(encoding="utf-8")) or {})
-    overrides = {
-        item.name: environ[f"ORIENTBOT_{item.name.upper()}"]
-        for item in fields(settings)
-        if f"ORIENTBOT_{item.name.upper()}" in environ
-    }
+    overrides: dict = {}
+    for item in fields(settings):
+        section = getattr(settings, item.name)
+        if is_dataclass(section):  # ORIENTBOT_CONSOLE_PORT sets console.port
+            nested = {
+                sub.name: environ[f"ORIENTBOT_{item.name.upper()}_{sub.name.upper()}"]
+                for sub in fields(section)
+                if f"ORIENTBOT_{item.name.upper()}_{sub.name.upper()}" in environ
+            }
+            if nested:
+                overrides[item.name] = nested
+        elif f"ORIENTBOT_{item.name.upper()}" in environ:
+            overrides[item.name] = environ[f"ORIENTBOT_{item.name.upper()}"]
     return _apply(settings, overrides)

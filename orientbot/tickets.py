@@ -16,7 +16,7 @@ import uuid
 from dataclasses import asdict, dataclass, field
 from datetime import datetime, timezone
 from pathlib import Path
-from typing import Any, Dict, List, Protocol
+from typing import Any, Dict, List, Optional, Protocol
 
 from sqlalchemy.engine import Engine
 from sqlalchemy.exc import SQLAlchemyError
@@ -27,6 +27,38 @@ logger = logging.getLogger(__name__)
 
 PRIORITIES = ("urgent", "normal")
 REASONS = ("distress", "asked_for_human", "personal_case", "not_understood", "none_of_the_suggestions")
+MODES = ("live", "deferred")
+REASON_LABELS = {
+    "distress": "détresse ou danger",
+    "asked_for_human": "demande à parler à un conseiller",
+    "personal_case": "situation personnelle",
+    "not_understood": "question non comprise par le bot",
+    "none_of_the_suggestions": "aucune suggestion du bot ne convenait",
+}
+AUDIENCE_LABELS = {"eleve": "Un élève", "parent": "Un parent"}
+SUMMARY_QUOTE_CHARS = 280
+
+
+def _quote(text: str) -> str:
+    text = " ".join(text.split())
+    return text if len(text) <= SUMMARY_QUOTE_CHARS else text[: SUMMARY_QUOTE_CHARS - 1] + "…"
+
+
+def summarise(ticket: "NewTicket") -> str:
+    """One paragraph a counsellor reads first: who, why, about what, in the person's words."""
+    said = [line["text"] for line in ticket.transcript if line.get("from") == "user" and line.get("text")]
+    earlier = [text for text in said if text != ticket.question][-2:]
+    parts = [f"{AUDIENCE_LABELS.get(ticket.audience, 'Une personne')} ({REASON_LABELS[ticket.reason]})"]
+    if ticket.topic:
+        parts[0] += f", thème « {ticket.topic} »"
+    parts.append(f"écrit : « {_quote(ticket.question)} »" if ticket.question else "n'a rien écrit")
+    if earlier:
+        parts.append("avant cela : " + " / ".join(f"« {_quote(text)} »" for text in earlier))
+    if ticket.candidates:
+        best = ticket.candidates[0]
+        if best.get("title"):
+            parts.append(f"réponse la plus proche trouvée par le bot : « {best['title']} »")
+    return " ; ".join(parts) + "."
 
 
 @dataclass
@@ -40,12 +72,20 @@ class NewTicket:
     candidates: List[Dict[str, Any]] = field(default_factory=list)
     id: str = field(default_factory=lambda: str(uuid.uuid4()))
     created_at: str = field(default_factory=lambda: datetime.now(timezone.utc).isoformat())
+    mode: str = "live"
+    due_at: Optional[str] = None
+    topic: Optional[str] = None
+    summary: str = ""
 
     def __post_init__(self) -> None:
         if self.priority not in PRIORITIES:
             raise ValueError(f"unknown priority {self.priority!r}")
         if self.reason not in REASONS:
             raise ValueError(f"unknown reason {self.reason!r}")
+        if self.mode not in MODES:
+            raise ValueError(f"unknown mode {self.mode!r}")
+        if not self.summary:
+            self.summary = summarise(self)
 
 
 @dataclass(frozen=True)
@@ -89,6 +129,7 @@ class TicketStore:
                     continue  # already flushed by an earlier attempt
                 values = asdict(ticket)
                 values["created_at"] = datetime.fromisoformat(values["created_at"])
+                values["due_at"] = datetime.fromisoformat(values["due_at"]) if values["due_at"] else None
                 session.add(Ticket(**values, spooled=spooled))
 
     def _append_to_spool(self, ticket: NewTicket) -> None:

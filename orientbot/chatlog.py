@@ -1,0 +1,109 @@
+"""The conversation as the chat window shows it, and the feedback given on answers.
+
+Owns ``chat_messages`` and ``feedback``: every message the person sends is
+written before anything else happens to it (so nothing is lost if the bot is
+down), with the client's own id so that a message sent twice (a retry after a
+lost connection) is kept once.  Erasing a conversation hides it from the window;
+messages attached to a ticket stay readable by counsellors.
+"""
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any, Dict, List, Optional
+
+from sqlalchemy import select, update
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session
+
+from orientbot.db import ChatMessage, Feedback
+
+AUTHORS = ("user", "bot", "counsellor", "system")
+MAX_MESSAGE_CHARS = 5000
+
+
+def append(session: Session, *, sender_id: str, author: str, text: str, now: datetime,
+           payload: Optional[Dict[str, Any]] = None, client_id: Optional[str] = None,
+           ticket_id: Optional[str] = None) -> ChatMessage:
+    """Write one message; a second call with the same ``client_id`` returns the first message."""
+    if author not in AUTHORS:
+        raise ValueError(f"unknown author {author!r}")
+    if client_id:
+        existing = find_by_client_id(session, sender_id=sender_id, client_id=client_id)
+        if existing is not None:
+            return existing
+    message = ChatMessage(sender_id=sender_id, author=author, text=text, payload=payload or {},
+                          client_id=client_id or None, ticket_id=ticket_id, created_at=now)
+    try:
+        with session.begin_nested():
+            session.add(message)
+    except IntegrityError:  # the same client id written at the same moment by another request
+        return find_by_client_id(session, sender_id=sender_id, client_id=client_id)
+    return message
+
+
+def find_by_client_id(session: Session, *, sender_id: str, client_id: str) -> Optional[ChatMessage]:
+    return session.execute(
+        select(ChatMessage).where(ChatMessage.sender_id == sender_id, ChatMessage.client_id == client_id)
+    ).scalars().first()
+
+
+def replies_to(session: Session, *, sender_id: str, message: ChatMessage) -> List[ChatMessage]:
+    """What was said after ``message`` (the bot's replies to a retried message)."""
+    return list(session.execute(
+        select(ChatMessage).where(ChatMessage.sender_id == sender_id, ChatMessage.id > message.id,
+                                  ChatMessage.erased.is_(False)).order_by(ChatMessage.id)
+    ).scalars())
+
+
+def history(session: Session, *, sender_id: str, after_id: int = 0, limit: int = 500) -> List[ChatMessage]:
+    return list(session.execute(
+        select(ChatMessage)
+        .where(ChatMessage.sender_id == sender_id, ChatMessage.id > after_id, ChatMessage.erased.is_(False))
+        .order_by(ChatMessage.id).limit(limit)
+    ).scalars())
+
+
+def for_ticket(session: Session, *, ticket_id: str, sender_id: str, since: Optional[datetime] = None) -> List[ChatMessage]:
+    """The messages a counsellor reads on a ticket page: the whole conversation since the handoff, erased or not."""
+    query = select(ChatMessage).where(ChatMessage.sender_id == sender_id)
+    if since is not None:
+        query = query.where((ChatMessage.created_at >= since) | (ChatMessage.ticket_id == ticket_id))
+    return list(session.execute(query.order_by(ChatMessage.id)).scalars())
+
+
+def erase(session: Session, *, sender_id: str) -> int:
+    """Hide the conversation from the chat window; returns how many messages were hidden."""
+    result = session.execute(
+        update(ChatMessage).where(ChatMessage.sender_id == sender_id, ChatMessage.erased.is_(False))
+        .values(erased=True).execution_options(synchronize_session=False)
+    )
+    return int(result.rowcount or 0)
+
+
+def to_json(message: ChatMessage) -> Dict[str, Any]:
+    return {
+        "id": message.id,
+        "author": message.author,
+        "text": message.text,
+        "payload": message.payload or {},
+        "at": message.created_at.isoformat() if message.created_at else None,
+    }
+
+
+def give_feedback(session: Session, *, sender_id: str, message_id: int, value: int, now: datetime) -> Feedback:
+    """👍 (+1) or 👎 (-1) on one bot answer of this conversation; a new vote replaces the old one."""
+    if value not in (1, -1):
+        raise ValueError("value must be 1 or -1")
+    message = session.get(ChatMessage, message_id)
+    if message is None or message.sender_id != sender_id or message.author != "bot":
+        raise LookupError("no such answer in this conversation")
+    kb_id = ((message.payload or {}).get("answer") or {}).get("kb_id")
+    existing = session.execute(
+        select(Feedback).where(Feedback.sender_id == sender_id, Feedback.message_id == message_id)
+    ).scalars().first()
+    if existing is not None:
+        existing.value, existing.created_at = value, now
+        return existing
+    feedback = Feedback(sender_id=sender_id, message_id=message_id, kb_id=kb_id, value=value, created_at=now)
+    session.add(feedback)
+    return feedback

@@ -1,0 +1,268 @@
+"""The life of a ticket once it is written: the queue, taking, replying, handing back.
+
+Owns the rules counsellors work by: urgent tickets first, then by due time;
+``new → taken → answered → closed``, ``reopened`` when the person writes again
+after an answer; one owner at a time (taking is one conditional UPDATE, so two
+counsellors can never both win); nothing is ever deleted, every step is a
+``TicketEvent``.  While a *live* ticket is open the bot is paused for that
+conversation and the person's messages go to the counsellor.
+
+Repository functions: keyword-only arguments, a session passed in, the moment
+``now`` passed in (tests choose it).
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime, timedelta, timezone
+from typing import Any, Dict, List, Optional, Sequence
+
+from sqlalchemy import and_, case, func, or_, select, update
+from sqlalchemy.orm import Session
+
+from orientbot.db import AppSetting, ChatMessage, Ticket, TicketEvent
+from orientbot.office_hours import OfficeHours
+
+OPEN_STATUSES = ("new", "taken", "answered", "reopened")
+WAITING_STATUSES = ("new", "reopened")
+STATUSES = OPEN_STATUSES + ("closed",)
+OFFICE_HOURS_KEY = "office_hours"
+
+
+class WorkflowError(Exception):
+    """A step the rules forbid; the message is French and can be shown to the counsellor."""
+
+
+class AlreadyTaken(WorkflowError):
+    pass
+
+
+def as_utc(moment: Optional[datetime]) -> Optional[datetime]:
+    """SQLite gives naive datetimes back: they were written in UTC."""
+    if moment is None:
+        return None
+    return moment.replace(tzinfo=timezone.utc) if moment.tzinfo is None else moment.astimezone(timezone.utc)
+
+
+def office_hours(session: Session) -> OfficeHours:
+    """The hours an admin set in the console, or the defaults."""
+    row = session.get(AppSetting, OFFICE_HOURS_KEY)
+    return OfficeHours.from_json(row.value) if row is not None else OfficeHours()
+
+
+def save_office_hours(session: Session, *, hours: OfficeHours) -> None:
+    row = session.get(AppSetting, OFFICE_HOURS_KEY)
+    if row is None:
+        session.add(AppSetting(key=OFFICE_HOURS_KEY, value=hours.to_json()))
+    else:
+        row.value = hours.to_json()
+
+
+def record(session: Session, *, ticket_id: str, kind: str, now: datetime, counsellor_id: Optional[int] = None,
+           detail: Optional[Dict[str, Any]] = None) -> None:
+    session.add(TicketEvent(ticket_id=ticket_id, kind=kind, counsellor_id=counsellor_id, detail=detail or {}, at=now))
+
+
+def _queue_order():
+    return (case((Ticket.priority == "urgent", 0), else_=1), Ticket.due_at.is_(None), Ticket.due_at, Ticket.created_at)
+
+
+def queue(
+    session: Session,
+    *,
+    statuses: Sequence[str] = OPEN_STATUSES,
+    reason: Optional[str] = None,
+    audience: Optional[str] = None,
+    topic: Optional[str] = None,
+    limit: int = 200,
+) -> List[Ticket]:
+    """Tickets in the order they should be worked: urgent first, then the nearest due time."""
+    query = select(Ticket).where(Ticket.status.in_(list(statuses)))
+    if reason:
+        query = query.where(Ticket.reason == reason)
+    if audience:
+        query = query.where(Ticket.audience == audience)
+    if topic:
+        query = query.where(Ticket.topic == topic)
+    return list(session.execute(query.order_by(*_queue_order()).limit(limit)).scalars())
+
+
+def waiting_ahead(session: Session, *, ticket: Ticket) -> int:
+    """How many waiting tickets a counsellor will take before this one."""
+    ahead = select(func.count(Ticket.id)).where(Ticket.status.in_(WAITING_STATUSES), Ticket.id != ticket.id)
+    if ticket.priority == "urgent":
+        ahead = ahead.where(Ticket.priority == "urgent", Ticket.created_at < ticket.created_at)
+    else:
+        ahead = ahead.where(or_(Ticket.priority == "urgent", and_(Ticket.due_at.is_not(None), Ticket.due_at < ticket.due_at)))
+    return int(session.execute(ahead).scalar_one())
+
+
+def get(session: Session, *, ticket_id: str) -> Ticket:
+    ticket = session.get(Ticket, ticket_id)
+    if ticket is None:
+        raise WorkflowError("ce ticket n'existe pas")
+    return ticket
+
+
+def take(session: Session, *, ticket_id: str, counsellor_id: int, now: datetime) -> Ticket:
+    """Make ``counsellor_id`` the owner; exactly one of two simultaneous calls wins."""
+    result = session.execute(
+        update(Ticket)
+        .where(
+            Ticket.id == ticket_id,
+            Ticket.status.in_(WAITING_STATUSES),
+            or_(Ticket.owner_id.is_(None), Ticket.owner_id == counsellor_id),
+        )
+        .values(status="taken", owner_id=counsellor_id, taken_at=now, updated_at=now)
+        .execution_options(synchronize_session=False)
+    )
+    if result.rowcount != 1:
+        ticket = get(session, ticket_id=ticket_id)
+        session.refresh(ticket)
+        if ticket.status == "closed":
+            raise WorkflowError("ce ticket est déjà clos")
+        if ticket.owner_id == counsellor_id:
+            return ticket
+        raise AlreadyTaken("un autre conseiller a déjà pris ce ticket")
+    record(session, ticket_id=ticket_id, kind="taken", now=now, counsellor_id=counsellor_id)
+    ticket = get(session, ticket_id=ticket_id)
+    session.refresh(ticket)
+    return ticket
+
+
+def _owned(session: Session, *, ticket_id: str, counsellor_id: int) -> Ticket:
+    ticket = get(session, ticket_id=ticket_id)
+    if ticket.status == "closed":
+        raise WorkflowError("ce ticket est clos : rouvrez-le d'abord")
+    if ticket.owner_id is None or ticket.status in WAITING_STATUSES:
+        ticket = take(session, ticket_id=ticket_id, counsellor_id=counsellor_id, now=datetime.now(timezone.utc))
+    if ticket.owner_id != counsellor_id:
+        raise AlreadyTaken("ce ticket est suivi par un autre conseiller")
+    return ticket
+
+
+def reply(session: Session, *, ticket_id: str, counsellor_id: int, text: str, now: datetime,
+          kind: str = "reply", kb_id: Optional[str] = None) -> ChatMessage:
+    """The counsellor's answer, written into the person's conversation."""
+    text = (text or "").strip()
+    if not text:
+        raise WorkflowError("la réponse est vide")
+    ticket = _owned(session, ticket_id=ticket_id, counsellor_id=counsellor_id)
+    message = ChatMessage(
+        sender_id=ticket.sender_id, author="counsellor", text=text, ticket_id=ticket.id,
+        counsellor_id=counsellor_id, payload={"kind": kind, "kb_id": kb_id} if kb_id else {"kind": kind}, created_at=now,
+    )
+    session.add(message)
+    ticket.status = "answered"
+    ticket.first_reply_at = ticket.first_reply_at or now
+    ticket.answered_at = now
+    ticket.updated_at = now
+    session.flush()
+    record(session, ticket_id=ticket.id, kind=kind, now=now, counsellor_id=counsellor_id, detail={"message_id": message.id})
+    return message
+
+
+def close(session: Session, *, ticket_id: str, counsellor_id: int, now: datetime, resolution: str = "handed_back") -> Ticket:
+    """Hand the conversation back to the bot (``handed_back``) or drop a ticket needing no answer (``dismissed``)."""
+    ticket = get(session, ticket_id=ticket_id)
+    if ticket.status == "closed":
+        raise WorkflowError("ce ticket est déjà clos")
+    if ticket.owner_id not in (None, counsellor_id) and ticket.status not in WAITING_STATUSES:
+        raise AlreadyTaken("ce ticket est suivi par un autre conseiller")
+    ticket.status, ticket.closed_at, ticket.resolution, ticket.updated_at = "closed", now, resolution, now
+    ticket.owner_id = ticket.owner_id or counsellor_id
+    if ticket.mode == "live":
+        session.add(ChatMessage(sender_id=ticket.sender_id, author="system", text="", ticket_id=ticket.id,
+                                payload={"kind": "handed_back"}, created_at=now))
+    record(session, ticket_id=ticket.id, kind=resolution, now=now, counsellor_id=counsellor_id)
+    return ticket
+
+
+def reopen(session: Session, *, ticket_id: str, now: datetime, counsellor_id: Optional[int] = None) -> Ticket:
+    ticket = get(session, ticket_id=ticket_id)
+    if ticket.status not in ("answered", "closed"):
+        return ticket
+    ticket.status, ticket.closed_at, ticket.resolution, ticket.updated_at = "reopened", None, None, now
+    record(session, ticket_id=ticket.id, kind="reopened", now=now, counsellor_id=counsellor_id)
+    return ticket
+
+
+def open_ticket_for(session: Session, *, sender_id: str) -> Optional[Ticket]:
+    """The conversation's most recent open ticket, if any."""
+    return session.execute(
+        select(Ticket).where(Ticket.sender_id == sender_id, Ticket.status.in_(OPEN_STATUSES))
+        .order_by(Ticket.created_at.desc()).limit(1)
+    ).scalars().first()
+
+
+def bot_paused_for(session: Session, *, sender_id: str) -> Optional[Ticket]:
+    """The live ticket that pauses the bot for this conversation, if any."""
+    ticket = open_ticket_for(session, sender_id=sender_id)
+    return ticket if ticket is not None and ticket.mode == "live" else None
+
+
+def person_wrote(session: Session, *, ticket: Ticket, message: ChatMessage, now: datetime) -> Ticket:
+    """A message from the person while their ticket is open: attach it, reopen after an answer."""
+    message.ticket_id = ticket.id
+    if ticket.status == "answered":
+        reopen(session, ticket_id=ticket.id, now=now)
+    else:
+        ticket.updated_at = now
+    record(session, ticket_id=ticket.id, kind="person_wrote", now=now)
+    return ticket
+
+
+def set_contact(session: Session, *, ticket_id: str, sender_id: str, channel: str, email: Optional[str],
+                consent: bool, now: datetime) -> Ticket:
+    """How the person wants the deferred answer: in the ENT messaging, or by e-mail if they consent."""
+    ticket = get(session, ticket_id=ticket_id)
+    if ticket.sender_id != sender_id:
+        raise WorkflowError("ce ticket appartient à une autre conversation")
+    if channel not in ("ent", "email"):
+        raise WorkflowError("choisissez la messagerie de l'ENT ou un e-mail")
+    if channel == "email":
+        email = (email or "").strip()
+        if not consent:
+            raise WorkflowError("il faut votre accord pour utiliser votre adresse e-mail")
+        if len(email) > 320 or "@" not in email or " " in email or email.startswith("@") or email.endswith("@"):
+            raise WorkflowError("cette adresse e-mail ne semble pas valide")
+    else:
+        email, consent = None, False
+    ticket.contact_channel, ticket.contact_email, ticket.contact_consent = channel, email, consent
+    ticket.updated_at = now
+    record(session, ticket_id=ticket.id, kind="contact", now=now, detail={"channel": channel})
+    return ticket
+
+
+def overdue(ticket: Ticket, *, now: datetime) -> Optional[timedelta]:
+    """Time left before the due time (negative when late); None when no promise was made."""
+    due = as_utc(ticket.due_at)
+    return None if due is None else due - now
+
+
+@dataclass(frozen=True)
+class ConversationState:
+    """What the chat window shows about a handoff."""
+
+    ticket_id: Optional[str] = None
+    mode: Optional[str] = None
+    status: Optional[str] = None
+    priority: Optional[str] = None
+    due_at: Optional[str] = None
+    waiting_ahead: int = 0
+    contact_channel: Optional[str] = None
+
+    def to_json(self) -> Dict[str, Any]:
+        return {key: value for key, value in self.__dict__.items()}
+
+
+def conversation_state(session: Session, *, sender_id: str) -> ConversationState:
+    ticket = open_ticket_for(session, sender_id=sender_id)
+    if ticket is None:
+        return ConversationState()
+    due = as_utc(ticket.due_at)
+    return ConversationState(
+        ticket_id=ticket.id, mode=ticket.mode, status=ticket.status, priority=ticket.priority,
+        due_at=due.isoformat() if due else None,
+        waiting_ahead=waiting_ahead(session, ticket=ticket) if ticket.status in WAITING_STATUSES else 0,
+        contact_channel=ticket.contact_channel,
+    )
