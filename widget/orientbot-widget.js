@@ -1,0 +1,818 @@
+/*!
+ * Orientation Bot — la fenêtre de discussion que l'ENT d'un établissement intègre avec une seule balise :
+ *
+ *   <script src="https://BOT-HOST/webhooks/chat/widget/orientbot-widget.js" defer
+ *           data-bot-url="https://BOT-HOST" data-audience="eleve" data-school="Lycée Jean Jaurès"
+ *           data-color="#1d4ed8"></script>
+ *
+ * Sans dépendance ni étape de construction. Tout vit dans un Shadow DOM : la CSS de l'ENT ne peut pas
+ * casser la fenêtre, et la fenêtre ne touche pas à la page. Aucune requête vers un tiers, aucun cookie
+ * (fetch en credentials:"omit"), et rien n'est écrit dans localStorage avant que la personne ouvre la
+ * fenêtre. Le texte des messages n'est jamais interprété comme du HTML (textContent / createElement).
+ *
+ * API du bot (bot/channels/chat.py) : POST message, GET history, GET events (long polling), POST feedback,
+ * POST contact, POST erase — voir README.md, « Fenêtre de discussion (ENT) ».
+ */
+(function () {
+  "use strict";
+  if (window.__orientbotWidget) return; // la balise collée deux fois ne crée qu'une fenêtre
+  window.__orientbotWidget = true;
+
+  var script = document.currentScript || document.querySelector('script[src*="orientbot-widget.js"]');
+  var data = (script && script.dataset) || {};
+  var DEFAULT_COLOR = "#1d4ed8";
+  var config = {
+    botUrl: (data.botUrl || (script && script.src ? new URL(script.src, location.href).origin : location.origin)).replace(/\/+$/, ""),
+    audience: data.audience === "parent" ? "parent" : "eleve",
+    school: data.school || "",
+    color: accessibleColor(data.color || DEFAULT_COLOR)
+  };
+  var API = config.botUrl + "/webhooks/chat";
+  var STORE_KEY = "orientbot:" + config.audience; // élève et parent sur le même ENT : deux conversations
+  var EMERGENCY = [
+    ["3114", "prévention du suicide, 24 h/24"],
+    ["3018", "cyberharcèlement"],
+    ["3020", "harcèlement à l'école"],
+    ["119", "enfance en danger"],
+    ["15", "SAMU"], ["17", "police"], ["112", "urgences"]
+  ];
+
+  // ---- Textes : tutoiement pour les élèves, vouvoiement pour les familles ------------------------
+  var T = {
+    eleve: {
+      launcher: "Une question d'orientation ?",
+      title: "Orientation",
+      welcome: "Bonjour ! Je réponds à tes questions d'orientation (Parcoursup, Affelnet, apprentissage, bac pro, bourses…) avec les sources officielles. Si ma réponse ne suffit pas, un conseiller ou une conseillère d'orientation peut prendre le relais.",
+      privacy: "N'écris pas ton nom, ton adresse ni ton numéro de téléphone.",
+      inputLabel: "Ta question",
+      placeholder: "Écris ta question…",
+      me: "Toi",
+      askCounsellor: "Je voudrais parler à un conseiller",
+      helpful: "Cette réponse t'a aidé ?",
+      thanks: "Merci pour ton avis !",
+      waiting: function (n) {
+        return "Un conseiller va te répondre… (" + (n > 0 ? n + (n > 1 ? " personnes" : " personne") + " avant toi" : "tu es le prochain ou la prochaine") + ")";
+      },
+      contactLegend: "Comment veux-tu recevoir la réponse ?",
+      contactEnt: "Dans ma messagerie de l'ENT",
+      emailLabel: "Ton adresse e-mail",
+      consent: "J'accepte que mon adresse e-mail serve uniquement à m'envoyer cette réponse.",
+      contactSaved: { ent: "La réponse arrivera dans ta messagerie de l'ENT.", email: "La réponse arrivera par e-mail." },
+      eraseConfirm: "Effacer toute la conversation ? Tu ne pourras plus la relire ici.",
+      offlineBody: "Tes messages sont gardés et partiront dès que la connexion reviendra. Tu peux aussi :",
+      offlineWays: [
+        "voir le ou la psy-EN (psychologue de l'Éducation nationale) de ton lycée : rendez-vous à la vie scolaire ou au CDI ;",
+        "contacter le CIO (centre d'information et d'orientation) de ton secteur ;"
+      ],
+      stored: "Ton message est bien enregistré, mais le bot ne peut pas répondre pour l'instant. Il sera traité dès que possible.",
+      urgentTitle: "Besoin d'aide tout de suite ? Appelle, c'est gratuit :",
+      urgentNote: "Ta demande est traitée en priorité.",
+      unread: function (n) { return n + (n > 1 ? " nouveaux messages" : " nouveau message"); }
+    },
+    parent: {
+      launcher: "Une question sur l'orientation de votre enfant ?",
+      title: "Orientation",
+      welcome: "Bonjour ! Je réponds à vos questions sur l'orientation de votre enfant (Parcoursup, Affelnet, apprentissage, bac pro, bourses…) avec les sources officielles. Si ma réponse ne suffit pas, un conseiller ou une conseillère d'orientation peut prendre le relais.",
+      privacy: "N'indiquez ni nom, ni adresse, ni numéro de téléphone.",
+      inputLabel: "Votre question",
+      placeholder: "Écrivez votre question…",
+      me: "Vous",
+      askCounsellor: "Je voudrais parler à un conseiller",
+      helpful: "Cette réponse vous a-t-elle aidé ?",
+      thanks: "Merci pour votre avis !",
+      waiting: function (n) {
+        return "Un conseiller va vous répondre… (" + (n > 0 ? n + (n > 1 ? " personnes" : " personne") + " avant vous" : "vous êtes le prochain") + ")";
+      },
+      contactLegend: "Comment souhaitez-vous recevoir la réponse ?",
+      contactEnt: "Dans ma messagerie de l'ENT",
+      emailLabel: "Votre adresse e-mail",
+      consent: "J'accepte que mon adresse e-mail serve uniquement à m'envoyer cette réponse.",
+      contactSaved: { ent: "La réponse arrivera dans votre messagerie de l'ENT.", email: "La réponse arrivera par e-mail." },
+      eraseConfirm: "Effacer toute la conversation ? Vous ne pourrez plus la relire ici.",
+      offlineBody: "Vos messages sont gardés et partiront dès que la connexion reviendra. Vous pouvez aussi :",
+      offlineWays: [
+        "demander un rendez-vous avec le ou la psy-EN (psychologue de l'Éducation nationale) de l'établissement, auprès du secrétariat ;",
+        "contacter le CIO (centre d'information et d'orientation) de votre secteur ;"
+      ],
+      stored: "Votre message est bien enregistré, mais le bot ne peut pas répondre pour l'instant. Il sera traité dès que possible.",
+      urgentTitle: "Besoin d'aide tout de suite ? Appelez, c'est gratuit :",
+      urgentNote: "Votre demande est traitée en priorité.",
+      unread: function (n) { return n + (n > 1 ? " nouveaux messages" : " nouveau message"); }
+    }
+  }[config.audience];
+  var COMMON = {
+    bot: "Orientation Bot",
+    counsellor: "Conseiller·ère d'orientation",
+    send: "Envoyer",
+    talk: "Parler à un conseiller",
+    erase: "Effacer la conversation",
+    eraseYes: "Oui, effacer",
+    cancel: "Annuler",
+    close: "Fermer la fenêtre de discussion",
+    typing: "Le bot écrit…",
+    sources: "Sources :",
+    up: "Réponse utile",
+    down: "Réponse pas utile",
+    joined: "Un conseiller a rejoint la conversation.",
+    deferred: "Demande transmise : réponse attendue ",
+    deferredNoDate: "Demande transmise : un conseiller répondra dès que possible.",
+    email: "Par e-mail",
+    contactSubmit: "Valider",
+    contactChange: "Modifier",
+    handedBack: "Le conseiller a rendu la main au bot.",
+    offlineTitle: "Le service ne répond pas pour le moment.",
+    offlineUrgent: "en cas d'urgence : 3114, 119, 3018, 3020, 15 / 17 / 112.",
+    pending: "En attente d'envoi…",
+    failed: "Message non envoyé : ",
+    eraseFailed: "La conversation n'a pas pu être effacée (service injoignable). Réessayez plus tard.",
+    feedbackFailed: "Avis non enregistré, réessayez plus tard.",
+    dialog: "Discussion orientation"
+  };
+
+  // ---- Couleur d'accent : contraste AA (4,5:1) avec du texte blanc, sinon on l'assombrit ----------
+  function parseHex(value) {
+    var m = /^#?([0-9a-f]{3}|[0-9a-f]{6})$/i.exec(String(value).trim());
+    if (!m) return null;
+    var h = m[1].length === 3 ? m[1].replace(/./g, "$&$&") : m[1];
+    return [0, 2, 4].map(function (i) { return parseInt(h.substr(i, 2), 16); });
+  }
+  function luminance(rgb) {
+    var c = rgb.map(function (v) { v /= 255; return v <= 0.03928 ? v / 12.92 : Math.pow((v + 0.055) / 1.055, 2.4); });
+    return 0.2126 * c[0] + 0.7152 * c[1] + 0.0722 * c[2];
+  }
+  function contrastWithWhite(rgb) { return 1.05 / (luminance(rgb) + 0.05); }
+  function accessibleColor(value) {
+    var rgb = parseHex(value) || parseHex(DEFAULT_COLOR);
+    // 4.6 plutôt que 4.5 : une marge contre les arrondis des outils de mesure.
+    while (contrastWithWhite(rgb) < 4.6) rgb = rgb.map(function (v) { return Math.floor(v * 0.92); });
+    return "#" + rgb.map(function (v) { return ("0" + v.toString(16)).slice(-2); }).join("");
+  }
+
+  // ---- Persistance : seulement après l'ouverture (pas de cookie, rien avant consentement d'usage) --
+  var saved = readStore();
+  var conv = {
+    sender: saved && saved.sender,
+    lastId: (saved && saved.lastId) || 0,
+    outbox: (saved && saved.outbox) || [],
+    votes: (saved && saved.votes) || {},
+    open: !!(saved && saved.open)
+  };
+  function readStore() {
+    try { return JSON.parse(localStorage.getItem(STORE_KEY) || "null"); } catch (e) { return null; }
+  }
+  function persist() {
+    if (!conv.sender) return; // pas encore ouverte : rien n'est écrit
+    try {
+      localStorage.setItem(STORE_KEY, JSON.stringify({
+        sender: conv.sender, lastId: conv.lastId, outbox: conv.outbox, votes: conv.votes, open: conv.open
+      }));
+    } catch (e) { /* navigation privée pleine : la conversation vit au moins le temps de la page */ }
+  }
+  function randomId(prefix) {
+    var bytes = new Uint8Array(16);
+    crypto.getRandomValues(bytes); // disponible même hors HTTPS, contrairement à randomUUID
+    return prefix + Array.prototype.map.call(bytes, function (b) { return ("0" + b.toString(16)).slice(-2); }).join("");
+  }
+
+  // ---- Styles (dans le Shadow DOM) ----------------------------------------------------------------
+  var CSS = [
+    // :host !important l'emporte sur les !important de la page (contexte de l'ombre) : rien n'hérite de l'ENT.
+    ":host{all:initial !important;display:block !important;position:static !important}",
+    ".root{--accent:" + config.color + ";font:16px/1.45 system-ui,-apple-system,'Segoe UI',Roboto,Ubuntu,'Noto Sans',Arial,sans-serif;color:#1f2937;letter-spacing:normal;text-align:left;text-transform:none}",
+    ".root *,.root *::before,.root *::after{box-sizing:border-box}",
+    "button,input,textarea{font:inherit;color:inherit;margin:0}",
+    "button{cursor:pointer}",
+    ".sr{position:absolute !important;width:1px;height:1px;padding:0;margin:-1px;overflow:hidden;clip:rect(0 0 0 0);white-space:nowrap;border:0}",
+    ":focus-visible{outline:3px solid #f59e0b;outline-offset:2px}",
+    ".launcher{position:fixed;right:16px;bottom:16px;z-index:2147483000;display:flex;align-items:center;gap:.5em;max-width:calc(100vw - 32px);padding:.75em 1.1em;border:2px solid #fff;border-radius:999px;background:var(--accent);color:#fff;font-weight:600;box-shadow:0 4px 14px rgba(0,0,0,.3)}",
+    ".launcher:focus-visible{outline:3px solid #1f2937;outline-offset:3px;box-shadow:0 0 0 6px #f59e0b}",
+    ".badge{min-width:1.5em;padding:0 .4em;border-radius:999px;background:#b91c1c;color:#fff;font-size:.85em;text-align:center}",
+    ".panel{position:fixed;z-index:2147483001;inset:0;display:flex;flex-direction:column;background:#fff;color:#1f2937}",
+    ".panel[hidden]{display:none}",
+    "@media (min-width:600px) and (min-height:560px){.panel{inset:auto 16px 88px auto;width:400px;height:min(660px,calc(100vh - 110px));border:1px solid #9ca3af;border-radius:14px;box-shadow:0 10px 40px rgba(0,0,0,.3);overflow:hidden}}",
+    "@media (max-width:599.98px),(max-height:559.98px){.root.is-open .launcher{display:none}}",
+    "header{display:flex;align-items:center;gap:.5em;padding:.6em .75em;background:var(--accent);color:#fff}",
+    "header .titles{flex:1;min-width:0}",
+    "h2{margin:0;font-size:1.05em;font-weight:700;line-height:1.3}",
+    "header p{margin:0;font-size:.85em;overflow-wrap:anywhere}",
+    ".hbtn{flex:none;min-width:44px;min-height:44px;padding:.3em .55em;border:2px solid rgba(255,255,255,.85);border-radius:8px;background:transparent;color:#fff;font-size:.85em}",
+    ".hbtn:hover{background:rgba(0,0,0,.2)}",
+    "header :focus-visible{outline:3px solid #fff;outline-offset:1px;box-shadow:0 0 0 5px #1f2937}",
+    ".x{font-size:1.4em;line-height:1}",
+    ".bar{padding:.55em .8em;border-bottom:1px solid #d1d5db;background:#eff6ff;font-size:.92em}",
+    ".bar[hidden],.urgent[hidden],.offline[hidden],.confirm[hidden],.typing[hidden]{display:none}",
+    ".urgent{padding:.55em .8em;background:#fef2f2;border-bottom:2px solid #b91c1c;color:#7f1d1d;font-size:.9em}",
+    ".urgent p{margin:0 0 .25em;font-weight:700}",
+    ".urgent ul,.offline ul{margin:0;padding-left:1.2em}",
+    ".urgent a{color:#7f1d1d;font-weight:700}",
+    ".offline{padding:.55em .8em;background:#fffbeb;border-bottom:2px solid #b45309;color:#451a03;font-size:.9em}",
+    ".offline p{margin:0 0 .25em}",
+    ".offline a{color:#451a03;font-weight:700}",
+    ".confirm{padding:.7em .8em;background:#f3f4f6;border-bottom:1px solid #9ca3af}",
+    ".confirm p{margin:0 0 .5em;font-weight:600}",
+    ".row{display:flex;flex-wrap:wrap;gap:.5em}",
+    ".btn{min-height:44px;padding:.45em .9em;border:2px solid var(--accent);border-radius:8px;background:#fff;color:var(--accent);font-weight:600}",
+    ".btn.primary{background:var(--accent);color:#fff}",
+    ".btn.danger{border-color:#b91c1c;background:#b91c1c;color:#fff}",
+    ".btn:hover{text-decoration:underline}",
+    ".btn[disabled]{opacity:.6;cursor:default}",
+    "fieldset{margin:.5em 0 0;padding:.4em .6em .6em;border:1px solid #9ca3af;border-radius:8px;background:#fff}",
+    "legend{padding:0 .3em;font-weight:600}",
+    ".field{display:flex;align-items:flex-start;gap:.4em;margin:.3em 0}",
+    ".field input[type=radio],.field input[type=checkbox]{width:1.2em;height:1.2em;margin-top:.15em;accent-color:var(--accent);flex:none}",
+    ".email{display:block;margin:.3em 0}",
+    ".email input{display:block;width:100%;min-height:44px;margin-top:.2em;padding:.4em .5em;border:2px solid #6b7280;border-radius:6px;background:#fff}",
+    ".error{margin:.3em 0 0;color:#b91c1c;font-weight:600}",
+    ".log{flex:1;min-height:6em;overflow-y:auto;padding:.75em;background:#f3f4f6;overscroll-behavior:contain}",
+    ".msg{display:flex;flex-direction:column;max-width:88%;margin:0 0 .7em}",
+    ".msg.user{margin-left:auto;align-items:flex-end}",
+    ".msg.system{max-width:100%;align-items:center;color:#374151;font-size:.9em;font-style:italic;text-align:center}",
+    ".who{margin:0 0 .15em;font-size:.8em;font-weight:700;color:#374151}",
+    ".bubble{padding:.55em .75em;border:1px solid #d1d5db;border-radius:12px;background:#fff;white-space:pre-wrap;overflow-wrap:anywhere}",
+    ".user .bubble{border-color:var(--accent);background:var(--accent);color:#fff}",
+    ".user .bubble a{color:#fff}",
+    ".counsellor .bubble{border:2px solid #7c2d12;background:#fff7ed}",
+    ".counsellor .who{color:#7c2d12}",
+    ".pending .bubble{opacity:.75;border-style:dashed}",
+    ".note{margin:.2em 0 0;font-size:.8em;color:#374151}",
+    ".note.err{color:#b91c1c;font-weight:600}",
+    ".bubble a,.sources a{color:var(--accent);text-decoration:underline}",
+    ".sources{margin:.35em 0 0;padding:0;list-style:none;font-size:.85em}",
+    ".sources li{overflow-wrap:anywhere}",
+    ".choices{display:flex;flex-direction:column;align-items:flex-start;gap:.35em;margin-top:.45em}",
+    ".choices .btn{text-align:left;font-weight:500;padding:.35em .7em}",
+    ".fb{display:flex;align-items:center;flex-wrap:wrap;gap:.3em;margin-top:.3em;font-size:.85em;color:#374151}",
+    ".fb button{min-width:44px;min-height:36px;border:1px solid #6b7280;border-radius:8px;background:#fff;font-size:1.05em}",
+    ".fb button[aria-pressed=true]{border:2px solid var(--accent);background:#dbeafe}",
+    ".typing{padding:0 .9em .3em;background:#f3f4f6;font-size:.85em;color:#374151}",
+    ".dots span{display:inline-block;width:.45em;height:.45em;margin-right:.2em;border-radius:50%;background:#4b5563;animation:ob-blink 1.2s infinite ease-in-out}",
+    ".dots span:nth-child(2){animation-delay:.2s}.dots span:nth-child(3){animation-delay:.4s}",
+    "@keyframes ob-blink{0%,80%,100%{opacity:.25}40%{opacity:1}}",
+    "form.composer{padding:.5em .6em .6em;border-top:1px solid #d1d5db;background:#fff}",
+    ".composer .row{flex-wrap:nowrap;align-items:flex-end}",
+    ".composer textarea{flex:1;min-width:0;min-height:44px;max-height:8em;padding:.55em .6em;border:2px solid #6b7280;border-radius:8px;background:#fff;resize:none}",
+    ".composer textarea:focus-visible,.email input:focus-visible{outline:3px solid var(--accent);outline-offset:1px;border-color:var(--accent)}",
+    ".talk{margin:0 0 .45em}",
+    ".talk .btn{width:100%}",
+    ".hint{margin:.3em 0 0;font-size:.78em;color:#4b5563}",
+    "@media (prefers-reduced-motion:reduce){.root *{animation:none !important;transition:none !important;scroll-behavior:auto !important}}",
+    "@media (forced-colors:active){.bubble,.btn,.launcher,.panel{border:1px solid CanvasText}}"
+  ].join("\n");
+
+  // ---- Petits outils DOM : tout le texte passe par textContent --------------------------------
+  function el(tag, attrs, children) {
+    var node = document.createElement(tag);
+    Object.keys(attrs || {}).forEach(function (key) {
+      var value = attrs[key];
+      if (value === null || value === undefined || value === false) return;
+      if (key === "text") node.textContent = value;
+      else if (key === "className") node.className = value;
+      else if (key.slice(0, 2) === "on") node.addEventListener(key.slice(2), value);
+      else node.setAttribute(key, value === true ? "" : value);
+    });
+    (children || []).forEach(function (child) {
+      if (child !== null && child !== undefined) node.appendChild(typeof child === "string" ? document.createTextNode(child) : child);
+    });
+    return node;
+  }
+  function safeUrl(url) {
+    try {
+      var parsed = new URL(url);
+      return parsed.protocol === "http:" || parsed.protocol === "https:" ? parsed.href : null;
+    } catch (e) { return null; }
+  }
+  function link(href, label) {
+    return el("a", { href: href, target: "_blank", rel: "noopener noreferrer", text: label });
+  }
+  // Le texte devient des nœuds texte, et les URL http(s) des liens ; aucune balise n'est interprétée.
+  function linkify(text) {
+    var fragment = document.createDocumentFragment();
+    var re = /https?:\/\/[^\s<>"']+/gi, last = 0, match;
+    while ((match = re.exec(text))) {
+      var url = match[0].replace(/[.,;:!?)\]»]+$/, "");
+      var href = safeUrl(url);
+      if (!href) continue;
+      fragment.appendChild(document.createTextNode(text.slice(last, match.index)));
+      fragment.appendChild(link(href, url));
+      last = match.index + url.length;
+      re.lastIndex = last;
+    }
+    fragment.appendChild(document.createTextNode(text.slice(last)));
+    return fragment;
+  }
+  function sourceLabel(href) {
+    var u = new URL(href);
+    var path = u.pathname.replace(/\/$/, "");
+    return u.hostname.replace(/^www\./, "") + (path.length > 32 ? path.slice(0, 30) + "…" : path);
+  }
+  function frenchDate(iso) {
+    var date = new Date(iso);
+    if (isNaN(date)) return null;
+    return new Intl.DateTimeFormat("fr-FR", {
+      timeZone: "Europe/Paris", weekday: "long", day: "numeric", month: "long", hour: "2-digit", minute: "2-digit"
+    }).format(date);
+  }
+
+  // ---- La fenêtre ----------------------------------------------------------------------------------
+  var host = document.createElement("orientbot-chat");
+  var shadow = host.attachShadow({ mode: "open" });
+  shadow.appendChild(el("style", { text: CSS }));
+  var ui = {};
+  var title = config.school ? T.title + " — " + config.school : T.title;
+
+  ui.launcherCount = el("span", { className: "badge", hidden: true, "aria-hidden": "true" });
+  ui.launcherSr = el("span", { className: "sr" });
+  ui.launcher = el("button", {
+    type: "button", className: "launcher", "aria-expanded": "false", "aria-controls": "ob-panel", onclick: toggle
+  }, [el("span", { "aria-hidden": "true", text: "💬" }), el("span", { text: T.launcher }), ui.launcherCount, ui.launcherSr]);
+
+  ui.eraseBtn = el("button", { type: "button", className: "hbtn", text: COMMON.erase, onclick: askErase });
+  ui.closeBtn = el("button", { type: "button", className: "hbtn x", "aria-label": COMMON.close, title: COMMON.close, onclick: function () { close(true); } }, ["×"]);
+  var header = el("header", {}, [
+    el("div", { className: "titles" }, [
+      el("h2", { id: "ob-title", text: title }),
+      el("p", { text: "Réponses automatiques · conseiller·ère sur demande" })
+    ]),
+    ui.eraseBtn, ui.closeBtn
+  ]);
+
+  ui.confirmYes = el("button", { type: "button", className: "btn danger", text: COMMON.eraseYes, onclick: erase });
+  ui.confirmNo = el("button", { type: "button", className: "btn", text: COMMON.cancel, onclick: cancelErase });
+  ui.confirm = el("div", { className: "confirm", role: "alertdialog", "aria-labelledby": "ob-confirm-text", hidden: true }, [
+    el("p", { id: "ob-confirm-text", text: T.eraseConfirm }),
+    el("div", { className: "row" }, [ui.confirmYes, ui.confirmNo])
+  ]);
+
+  ui.urgent = el("div", { className: "urgent", role: "region", "aria-label": "Numéros d'urgence", hidden: true }, [
+    el("p", { text: T.urgentTitle }),
+    el("ul", {}, EMERGENCY.map(function (n) {
+      return el("li", {}, [el("a", { href: "tel:" + n[0], text: n[0] }), " — " + n[1]]);
+    }))
+  ]);
+  ui.offline = el("div", { className: "offline", role: "alert", hidden: true });
+  ui.barText = el("p", { role: "status", style: "margin:0;font-weight:600" });
+  ui.contact = el("div");
+  ui.bar = el("div", { className: "bar", hidden: true }, [ui.barText]);
+
+  ui.log = el("div", {
+    className: "log", role: "log", "aria-live": "polite", "aria-relevant": "additions", "aria-label": "Conversation", tabindex: "0"
+  });
+  ui.typing = el("div", { className: "typing", hidden: true }, [
+    el("span", { className: "dots", "aria-hidden": "true" }, [el("span"), el("span"), el("span")]), " " + COMMON.typing
+  ]);
+  ui.typingStatus = el("div", { className: "sr", role: "status" }); // annonce « Le bot écrit… » aux lecteurs d'écran
+
+  ui.input = el("textarea", { id: "ob-input", rows: "1", placeholder: T.placeholder, maxlength: "5000", "aria-describedby": "ob-hint", autocomplete: "off" });
+  ui.send = el("button", { type: "submit", className: "btn primary", text: COMMON.send });
+  ui.talk = el("button", { type: "button", className: "btn", onclick: function () { send(T.askCounsellor); } }, [
+    el("span", { "aria-hidden": "true", text: "👤 " }), COMMON.talk
+  ]);
+  ui.form = el("form", { className: "composer", onsubmit: onSubmit }, [
+    el("div", { className: "talk" }, [ui.talk]),
+    el("label", { for: "ob-input", className: "sr", text: T.inputLabel }),
+    el("div", { className: "row" }, [ui.input, ui.send]),
+    el("p", { id: "ob-hint", className: "hint", text: "Entrée pour envoyer, Maj+Entrée pour aller à la ligne. " + T.privacy })
+  ]);
+
+  ui.panel = el("div", {
+    id: "ob-panel", className: "panel", role: "dialog", "aria-modal": "false", "aria-labelledby": "ob-title", hidden: true
+  }, [header, ui.confirm, ui.urgent, ui.offline, ui.bar, ui.log, ui.typing, ui.typingStatus, ui.form]);
+  // Le bouton d'ouverture avant le panneau : Tab mène du bouton à la fenêtre ouverte.
+  ui.root = el("div", { className: "root", lang: "fr" }, [ui.launcher, ui.panel]);
+  shadow.appendChild(ui.root);
+
+  ui.input.addEventListener("keydown", function (event) {
+    if (event.key === "Enter" && !event.shiftKey && !event.isComposing) { event.preventDefault(); onSubmit(event); }
+  });
+  ui.input.addEventListener("input", autoGrow);
+  ui.panel.addEventListener("keydown", function (event) {
+    if (event.key !== "Escape") return;
+    event.preventDefault();
+    if (!ui.confirm.hidden) cancelErase(); else close(true);
+  });
+
+  function mount() {
+    document.body.appendChild(host);
+    window.addEventListener("online", resync);
+    window.addEventListener("pageshow", function (e) { if (e.persisted) resync(); });
+    document.addEventListener("visibilitychange", function () { if (document.visibilityState === "visible") resync(); });
+    if (conv.sender) {
+      // Déjà ouverte sur une page précédente : on retrouve la conversation (sans voler le focus).
+      if (conv.open) open(false); else start();
+    }
+  }
+  if (document.body) mount(); else document.addEventListener("DOMContentLoaded", mount);
+
+  // ---- Ouvrir / fermer ------------------------------------------------------------------------------
+  var started = false;
+  function open(focus) {
+    ui.panel.hidden = false;
+    ui.root.classList.add("is-open");
+    ui.launcher.setAttribute("aria-expanded", "true");
+    conv.open = true;
+    unread = 0; renderUnread();
+    if (!conv.sender) conv.sender = randomId("w-"); // première ouverture : c'est ici que commence la persistance
+    persist();
+    start();
+    if (focus !== false) ui.input.focus();
+    scrollDown();
+  }
+  function close(focusLauncher) {
+    ui.panel.hidden = true;
+    ui.root.classList.remove("is-open");
+    ui.launcher.setAttribute("aria-expanded", "false");
+    conv.open = false;
+    persist();
+    if (focusLauncher) ui.launcher.focus();
+  }
+  function toggle() { if (ui.panel.hidden) open(); else close(true); }
+  function start() {
+    if (started) return;
+    started = true;
+    if (!ui.log.firstChild) renderWelcome();
+    conv.outbox.forEach(renderPending);
+    resync();
+  }
+  function renderWelcome() {
+    ui.log.appendChild(el("div", { className: "msg bot welcome" }, [
+      el("p", { className: "who", text: COMMON.bot }),
+      el("div", { className: "bubble", text: T.welcome })
+    ]));
+  }
+
+  // ---- Réseau ---------------------------------------------------------------------------------------
+  function request(method, path, body, timeoutMs) {
+    var controller = new AbortController();
+    var timer = setTimeout(function () { controller.abort(); }, timeoutMs || 20000);
+    return fetch(API + path, {
+      method: method, credentials: "omit", cache: "no-store", signal: controller.signal,
+      headers: body ? { "Content-Type": "application/json" } : {},
+      body: body ? JSON.stringify(body) : undefined
+    }).then(function (res) {
+      return res.json().catch(function () { return {}; }).then(function (json) {
+        clearTimeout(timer);
+        return { status: res.status, ok: res.ok, json: json };
+      });
+    }, function (error) { clearTimeout(timer); throw error; });
+  }
+  function q(params) {
+    return "?" + Object.keys(params).map(function (k) { return k + "=" + encodeURIComponent(params[k]); }).join("&");
+  }
+
+  var online = true;
+  function setOnline(value) {
+    if (online === value) return;
+    online = value;
+    ui.offline.replaceChildren();
+    if (!value) {
+      ui.offline.append(
+        el("p", { style: "font-weight:700", text: COMMON.offlineTitle }),
+        el("p", { text: T.offlineBody }),
+        el("ul", {}, T.offlineWays.map(function (w) { return el("li", { text: w }); }).concat([el("li", { text: COMMON.offlineUrgent })]))
+      );
+    }
+    ui.offline.hidden = value;
+  }
+
+  // Recharge toute la conversation (après un rechargement, un réveil du téléphone, le retour du réseau).
+  var syncing = false;
+  function resync() {
+    if (!conv.sender || !started || syncing) return;
+    syncing = true;
+    request("GET", "/history" + q({ sender: conv.sender }))
+      .then(function (res) {
+        if (!res.ok) throw new Error("history " + res.status);
+        syncing = false;
+        setOnline(true);
+        retryDelay = 2000;
+        (res.json.messages || []).forEach(addMessage);
+        setState(res.json.state);
+        flush();
+        stopPolling(); // une attente commencée avant la mise en veille peut être morte : on repart
+        poll();
+      })
+      .catch(function () { syncing = false; setOnline(false); retryLater(); });
+  }
+
+  // Long polling : le message d'un conseiller arrive dès qu'il est écrit, sans recharger la page.
+  var polling = null, pollGeneration = 0, retryTimer = null, retryDelay = 2000;
+  function poll() {
+    if (!conv.sender || polling) return;
+    var generation = ++pollGeneration;
+    polling = request("GET", "/events" + q({ sender: conv.sender, after: conv.lastId, wait: 25 }), null, 40000)
+      .then(function (res) {
+        if (generation !== pollGeneration) return;
+        if (!res.ok) throw new Error("events " + res.status);
+        setOnline(true);
+        retryDelay = 2000;
+        (res.json.messages || []).forEach(addMessage);
+        setState(res.json.state);
+        if (conv.outbox.length) flush();
+        polling = null;
+        poll();
+      })
+      .catch(function () {
+        if (generation !== pollGeneration) return;
+        polling = null;
+        setOnline(false);
+        retryLater();
+      });
+  }
+  function stopPolling() { pollGeneration++; polling = null; }
+  function retryLater() {
+    clearTimeout(retryTimer);
+    retryTimer = setTimeout(function () { retryTimer = null; resync(); }, retryDelay);
+    retryDelay = Math.min(retryDelay * 2, 30000);
+  }
+
+  // ---- Envoyer : tout passe par la boîte d'envoi, gardée dans localStorage jusqu'à l'accusé du bot ----
+  function onSubmit(event) {
+    event.preventDefault();
+    var text = ui.input.value.trim();
+    if (!text) { ui.input.focus(); return; }
+    ui.input.value = "";
+    autoGrow();
+    send(text);
+    ui.input.focus();
+  }
+  function send(text, display) {
+    if (ui.panel.hidden) open();
+    var item = { client_id: randomId("m-"), text: text, display: display || text };
+    conv.outbox.push(item);
+    persist();
+    renderPending(item);
+    scrollDown();
+    flush();
+  }
+  var flushing = false;
+  function flush() {
+    if (flushing || !conv.outbox.length) return;
+    flushing = true;
+    var item = conv.outbox[0];
+    setTyping(true);
+    var body = { sender: conv.sender, text: item.text, client_id: item.client_id, metadata: { audience: config.audience } };
+    if (item.display !== item.text) body.display = item.display;
+    request("POST", "/message", body, 70000)
+      .then(function (res) {
+        var pending = shadow.querySelector('[data-client-id="' + item.client_id + '"]');
+        if (res.ok || res.status === 400 || (res.status === 503 && res.json.stored)) {
+          conv.outbox.shift(); // reçu par le serveur (ou refusé pour de bon) : on ne le renverra plus
+          persist();
+          setOnline(true);
+        }
+        if (res.ok) {
+          if (pending) pending.remove();
+          (res.json.messages || []).forEach(addMessage);
+          setState(res.json.state);
+        } else if (res.status === 400) {
+          if (pending) {
+            pending.classList.remove("pending");
+            pending.querySelector(".note").className = "note err";
+            pending.querySelector(".note").textContent = COMMON.failed + (res.json.error || "requête refusée.");
+          }
+        } else if (res.status === 503 && res.json.stored) {
+          if (pending) pending.remove();
+          (res.json.messages || []).forEach(addMessage);
+          addLocalNote(T.stored);
+        } else {
+          throw new Error("message " + res.status);
+        }
+        flushing = false;
+        setTyping(false);
+        flush();
+      })
+      .catch(function () {
+        // Bot injoignable : le message reste dans la boîte d'envoi et repartira au retour du réseau.
+        flushing = false;
+        setTyping(false);
+        setOnline(false);
+        retryLater();
+      });
+  }
+  function autoGrow() {
+    ui.input.style.height = "auto";
+    ui.input.style.height = Math.min(ui.input.scrollHeight + 4, 160) + "px";
+  }
+  function setTyping(on) {
+    ui.typing.hidden = !on;
+    ui.typingStatus.textContent = on ? COMMON.typing : "";
+    if (on) scrollDown();
+  }
+
+  // ---- Afficher les messages ------------------------------------------------------------------------
+  var unread = 0;
+  var lastHandoff = null; // le dernier passage de relais vu, si aucun ticket n'a pu être écrit
+  function addMessage(message) {
+    if (!message || typeof message.id !== "number") return;
+    if (shadow.querySelector('.msg[data-id="' + message.id + '"]')) return; // déjà affiché (réessai, long polling)
+    var node = renderMessage(message);
+    if (message.id > conv.lastId) { conv.lastId = message.id; persist(); }
+    if (!node) return;
+    // Ordre des id ; les messages en attente d'envoi restent à la fin.
+    var before = null;
+    Array.prototype.some.call(ui.log.children, function (child) {
+      var id = Number(child.dataset.id);
+      if (child.classList.contains("pending") || (id && id > message.id)) { before = child; return true; }
+      return false;
+    });
+    ui.log.insertBefore(node, before);
+    if (ui.panel.hidden && message.author !== "user") { unread += 1; renderUnread(); }
+    scrollDown();
+  }
+  function renderMessage(m) {
+    var payload = m.payload || {};
+    if (m.author === "system") {
+      if (payload.kind === "handed_back") { lastHandoff = null; return systemNode(m.id, COMMON.handedBack); }
+      if (payload.kind === "urgent") { lastHandoff = { priority: "urgent" }; renderUrgent(); return systemNode(m.id, T.urgentNote); }
+      return m.text ? systemNode(m.id, m.text) : null; // "no_reply" et autres signaux internes : rien à montrer
+    }
+    var isUser = m.author === "user", isCounsellor = m.author === "counsellor";
+    var who = isUser ? T.me : isCounsellor ? COMMON.counsellor : COMMON.bot;
+    var bubble = el("div", { className: "bubble" }, [linkify(m.text || "")]);
+    var node = el("div", { className: "msg " + (isCounsellor ? "counsellor" : isUser ? "user" : "bot"), "data-id": String(m.id) }, [
+      // Visible pour un conseiller (c'est une personne), lisible par les lecteurs d'écran pour tous.
+      el("p", { className: isCounsellor ? "who" : "who sr" }, [isCounsellor ? el("span", { "aria-hidden": "true", text: "👤 " }) : null, who + " :"]),
+      bubble
+    ]);
+    if (payload.answer) {
+      var sources = (payload.answer.sources || []).map(safeUrl).filter(Boolean);
+      if (sources.length) {
+        node.appendChild(el("p", { className: "note", text: COMMON.sources }));
+        node.appendChild(el("ul", { className: "sources" }, sources.map(function (s) { return el("li", {}, [link(s, sourceLabel(s))]); })));
+      }
+      node.appendChild(feedbackNode(m.id));
+    }
+    if (Array.isArray(payload.buttons) && payload.buttons.length) {
+      node.appendChild(el("div", { className: "choices", role: "group", "aria-label": "Propositions" }, payload.buttons.map(function (b) {
+        return el("button", { type: "button", className: "btn", text: b.title, onclick: function () { send(b.payload || b.title, b.title); } });
+      })));
+    }
+    if (payload.handoff) { lastHandoff = payload.handoff; renderUrgent(); }
+    if (isCounsellor) lastHandoff = null;
+    return node;
+  }
+  function systemNode(id, text) {
+    return el("div", { className: "msg system", "data-id": String(id) }, [el("p", { style: "margin:0", text: text })]);
+  }
+  function renderPending(item) {
+    ui.log.appendChild(el("div", { className: "msg user pending", "data-client-id": item.client_id }, [
+      el("p", { className: "who sr", text: T.me + " :" }),
+      el("div", { className: "bubble" }, [linkify(item.display)]),
+      el("p", { className: "note", text: COMMON.pending })
+    ]));
+  }
+  function addLocalNote(text) {
+    ui.log.appendChild(el("div", { className: "msg system" }, [el("p", { style: "margin:0", text: text })]));
+    scrollDown();
+  }
+  function feedbackNode(messageId) {
+    var status = el("span", { role: "status" });
+    var group = el("div", { className: "fb", role: "group", "aria-label": T.helpful }, [el("span", { "aria-hidden": "true", text: T.helpful })]);
+    [[1, "👍", COMMON.up], [-1, "👎", COMMON.down]].forEach(function (f) {
+      group.appendChild(el("button", {
+        type: "button", "aria-label": f[2], title: f[2], "data-value": String(f[0]),
+        "aria-pressed": conv.votes[messageId] === f[0] ? "true" : "false",
+        onclick: function () { vote(messageId, f[0], group, status); }
+      }, [f[1]]));
+    });
+    group.appendChild(status);
+    return group;
+  }
+  function vote(messageId, value, group, status) {
+    request("POST", "/feedback", { sender: conv.sender, message_id: messageId, value: value })
+      .then(function (res) {
+        if (!res.ok) throw new Error("feedback " + res.status);
+        conv.votes[messageId] = value;
+        persist();
+        group.querySelectorAll("button").forEach(function (b) {
+          b.setAttribute("aria-pressed", Number(b.dataset.value) === value ? "true" : "false");
+        });
+        status.textContent = T.thanks;
+      })
+      .catch(function () { status.textContent = COMMON.feedbackFailed; });
+  }
+  function renderUnread() {
+    ui.launcherCount.hidden = !unread;
+    ui.launcherCount.textContent = unread ? String(unread) : "";
+    ui.launcherSr.textContent = unread ? " (" + T.unread(unread) + ")" : "";
+  }
+  function scrollDown() { ui.log.scrollTop = ui.log.scrollHeight; }
+
+  // ---- L'état du passage de relais ------------------------------------------------------------------
+  var state = {};
+  function setState(next) {
+    if (!next) return;
+    var before = JSON.stringify(state);
+    state = next;
+    if (JSON.stringify(state) === before) return; // le long polling renvoie souvent le même état
+    var taken = state.status === "taken" || state.status === "answered";
+    ui.bar.hidden = !state.ticket_id;
+    if (state.mode === "live") {
+      ui.barText.textContent = taken ? COMMON.joined : T.waiting(state.waiting_ahead || 0);
+    } else if (state.mode === "deferred") {
+      var due = state.due_at && frenchDate(state.due_at);
+      ui.barText.textContent = due ? COMMON.deferred + due + "." : COMMON.deferredNoDate;
+    }
+    renderContact();
+    renderUrgent();
+  }
+  // Les numéros d'urgence restent affichés tant qu'aucun conseiller n'a pris la conversation.
+  function renderUrgent() {
+    var urgent;
+    if (state.ticket_id) urgent = state.priority === "urgent" && state.status !== "taken" && state.status !== "answered";
+    else urgent = !!(lastHandoff && lastHandoff.priority === "urgent");
+    ui.urgent.hidden = !urgent;
+  }
+
+  // Le soir (mode différé), la personne choisit comment recevoir la réponse.
+  var editingContact = false;
+  function renderContact() {
+    var show = state.ticket_id && state.mode === "deferred";
+    if (!show) { ui.contact.remove(); return; }
+    var hadFocus = ui.contact.contains(shadow.activeElement);
+    if (hadFocus && editingContact) return; // ne pas reconstruire le formulaire sous les doigts de la personne
+    ui.contact.replaceChildren();
+    if (state.contact_channel && !editingContact) {
+      var change = el("button", { type: "button", className: "btn", text: COMMON.contactChange, onclick: function () {
+        editingContact = true; renderContact(); ui.contact.querySelector("input").focus();
+      } });
+      ui.contact.append(el("div", { className: "row", style: "align-items:center;margin-top:.4em" }, [
+        el("span", { text: T.contactSaved[state.contact_channel] || "" }), change
+      ]));
+    } else {
+      ui.contact.appendChild(contactForm());
+    }
+    ui.bar.appendChild(ui.contact);
+  }
+  function contactForm() {
+    var current = state.contact_channel || "ent";
+    var ent = el("input", { type: "radio", name: "ob-channel", id: "ob-ch-ent", value: "ent", checked: current === "ent" });
+    var mail = el("input", { type: "radio", name: "ob-channel", id: "ob-ch-email", value: "email", checked: current === "email" });
+    var email = el("input", { type: "email", id: "ob-email", autocomplete: "email", inputmode: "email" });
+    var consent = el("input", { type: "checkbox", id: "ob-consent" });
+    var emailBox = el("div", { hidden: current !== "email" }, [
+      el("label", { className: "email", for: "ob-email" }, [T.emailLabel, email]),
+      el("div", { className: "field" }, [consent, el("label", { for: "ob-consent", text: T.consent })])
+    ]);
+    var error = el("p", { className: "error", role: "alert" });
+    function sync() { emailBox.hidden = !mail.checked; }
+    ent.addEventListener("change", sync);
+    mail.addEventListener("change", sync);
+    var form = el("form", { onsubmit: function (event) {
+      event.preventDefault();
+      error.textContent = "";
+      var channel = mail.checked ? "email" : "ent";
+      request("POST", "/contact", {
+        sender: conv.sender, ticket_id: state.ticket_id, channel: channel,
+        email: channel === "email" ? email.value.trim() : null, consent: channel === "email" && consent.checked
+      }).then(function (res) {
+        if (!res.ok) { error.textContent = res.json.error || COMMON.offlineTitle; return; }
+        editingContact = false;
+        state = {}; // forcer le rendu
+        setState(res.json.state);
+        var changeButton = ui.contact.querySelector("button");
+        if (changeButton) changeButton.focus();
+      }).catch(function () { error.textContent = COMMON.offlineTitle; });
+    } }, [
+      el("fieldset", {}, [
+        el("legend", { text: T.contactLegend }),
+        el("div", { className: "field" }, [ent, el("label", { for: "ob-ch-ent", text: T.contactEnt })]),
+        el("div", { className: "field" }, [mail, el("label", { for: "ob-ch-email", text: COMMON.email })]),
+        emailBox,
+        error,
+        el("button", { type: "submit", className: "btn primary", text: COMMON.contactSubmit })
+      ])
+    ]);
+    return form;
+  }
+
+  // ---- Effacer la conversation (avec confirmation) -----------------------------------------------------
+  function askErase() {
+    ui.confirm.hidden = false;
+    ui.confirmNo.focus();
+  }
+  function cancelErase() {
+    ui.confirm.hidden = true;
+    ui.eraseBtn.focus();
+  }
+  function erase() {
+    var forget = function () {
+      stopPolling();
+      try { localStorage.removeItem(STORE_KEY); } catch (e) { /* rien à effacer */ }
+      conv = { sender: randomId("w-"), lastId: 0, outbox: [], votes: {}, open: true };
+      state = {}; lastHandoff = null;
+      ui.bar.hidden = true; ui.urgent.hidden = true; ui.contact.remove();
+      ui.log.replaceChildren();
+      renderWelcome();
+      addLocalNote("Conversation effacée.");
+      ui.confirm.hidden = true;
+      persist();
+      ui.input.focus();
+      poll();
+    };
+    if (!conv.sender) { forget(); return; }
+    request("POST", "/erase", { sender: conv.sender })
+      .then(function (res) { if (!res.ok) throw new Error("erase " + res.status); forget(); })
+      .catch(function () { ui.confirm.hidden = true; addLocalNote(COMMON.eraseFailed); ui.eraseBtn.focus(); });
+  }
+})();
