@@ -8,8 +8,11 @@ export RASA_TELEMETRY_ENABLED=false
 export SQLALCHEMY_SILENCE_UBER_WARNING=1
 export TF_CPP_MIN_LOG_LEVEL=2
 export PYTHONPATH := $(CURDIR)
+# Rasa reads endpoints.yml, which names the SQLite tracker store through this variable.
+export TRACKER_DB ?= $(CURDIR)/var/tracker.db
 
 MODEL := models/orientation.tar.gz
+WIDGET_DEPS := widget/node_modules/.package-lock.json
 KB_STAMP := var/.kb-built
 TRANSCRIPTS := $(wildcard transcripts/*.jsonl transcripts/imports/*.csv)
 KNOWLEDGE_SRC := $(wildcard knowledge/*.py knowledge/data/*) orientbot/normalise.py orientbot/kb.py orientbot/db.py
@@ -23,14 +26,15 @@ help: ## list the targets
 run: $(VENV)/.installed $(KB_STAMP) $(MODEL) ## set up, build the KB, train if needed, serve the bot on :5005
 	@scripts/run.sh
 
-test: $(VENV)/.installed ## install what is needed and run every test (unit, pipeline, trained-model end to end)
+test: $(VENV)/.installed $(WIDGET_DEPS) ## install what is needed and run every test (unit, pipeline, end to end, browser)
 	@echo "[test] les fichiers générés sont-ils à jour ?"
 	$(PY) -m knowledge check
 	@$(MAKE) --no-print-directory $(KB_STAMP) $(MODEL)
+	@scripts/install-browser.sh
 	$(PY) -m pytest
 
-test-fast: $(VENV)/.installed $(KB_STAMP) ## the tests that need no trained model
-	$(PY) -m pytest -m "not e2e"
+test-fast: $(VENV)/.installed $(KB_STAMP) ## the tests that need no trained model nor browser
+	$(PY) -m pytest -m "not e2e and not browser"
 
 kb: $(VENV)/.installed ## rebuild the knowledge base and the generated training data from transcripts/
 	$(PY) -m knowledge build
@@ -48,7 +52,7 @@ score: ## score a running bot on ../shared/eval/dev.jsonl
 	python3 ../shared/eval/score.py ../shared/eval/dev.jsonl --url http://localhost:$${RASA_PORT:-5005}
 
 clean: ## remove trained models, databases and logs (keeps the virtualenv)
-	rm -rf models var .rasa results
+	rm -rf models var .rasa results widget/node_modules
 
 $(VENV)/.installed: requirements/lock.txt scripts/find-python310.sh
 	@echo "[setup] recherche de Python 3.10…"
@@ -56,6 +60,11 @@ $(VENV)/.installed: requirements/lock.txt scripts/find-python310.sh
 	@echo "[setup] installation des dépendances épinglées (requirements/lock.txt, ~3 Go, quelques minutes)…"
 	$(PY) -m pip install --disable-pip-version-check --progress-bar on --no-deps -r requirements/lock.txt
 	$(PY) -m pip check
+	@touch $@
+
+$(WIDGET_DEPS): widget/package-lock.json
+	@echo "[setup] outils de test de la fenêtre de discussion (axe-core, depuis le registre npm)…"
+	npm ci --prefix widget --no-audit --no-fund
 	@touch $@
 
 $(KB_STAMP): $(VENV)/.installed $(TRANSCRIPTS) $(KNOWLEDGE_SRC)

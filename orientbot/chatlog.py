@@ -15,7 +15,7 @@ from sqlalchemy import select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
-from orientbot.db import ChatMessage, Feedback
+from orientbot.db import ChatMessage, Feedback, as_utc
 
 AUTHORS = ("user", "bot", "counsellor", "system")
 MAX_MESSAGE_CHARS = 5000
@@ -86,7 +86,7 @@ def to_json(message: ChatMessage) -> Dict[str, Any]:
         "author": message.author,
         "text": message.text,
         "payload": message.payload or {},
-        "at": message.created_at.isoformat() if message.created_at else None,
+        "at": as_utc(message.created_at).isoformat() if message.created_at else None,
     }
 
 

@@ -18,8 +18,10 @@ MONTH_NAMES = (
     "juillet", "août", "septembre", "octobre", "novembre", "décembre",
 )
 
-# Zone C (Paris, Créteil, Versailles), school year 2026-2027, from the ministry's calendar:
-# the first and last closed day of each break (classes stop on the Saturday, resume on the Monday after).
+# Zone C (Paris, Créteil, Versailles, Toulouse, Montpellier), school year 2026-2027: the first and
+# last closed day of each break (classes stop on the Saturday, resume on the Monday after).  Not
+# read from an official feed: an admin checks them against the ministry's calendar each year and
+# edits them in the console (Horaires), where the zone of the school is also chosen this way.
 DEFAULT_SCHOOL_HOLIDAYS: Tuple[Tuple[str, str], ...] = (
     ("2026-10-17", "2026-11-01"),
     ("2026-12-19", "2027-01-03"),

@@ -19,7 +19,7 @@ from typing import Any, Dict, List, Optional, Sequence
 from sqlalchemy import and_, case, func, or_, select, update
 from sqlalchemy.orm import Session
 
-from orientbot.db import AppSetting, ChatMessage, Ticket, TicketEvent
+from orientbot.db import AppSetting, ChatMessage, Ticket, TicketEvent, as_utc
 from orientbot.office_hours import OfficeHours
 
 OPEN_STATUSES = ("new", "taken", "answered", "reopened")
@@ -34,13 +34,6 @@ class WorkflowError(Exception):
 
 class AlreadyTaken(WorkflowError):
     pass
-
-
-def as_utc(moment: Optional[datetime]) -> Optional[datetime]:
-    """SQLite gives naive datetimes back: they were written in UTC."""
-    if moment is None:
-        return None
-    return moment.replace(tzinfo=timezone.utc) if moment.tzinfo is None else moment.astimezone(timezone.utc)
 
 
 def office_hours(session: Session) -> OfficeHours:
@@ -122,21 +115,22 @@ def take(session: Session, *, ticket_id: str, counsellor_id: int, now: datetime)
             raise WorkflowError("ce ticket est déjà clos")
         if ticket.owner_id == counsellor_id:
             return ticket
-        raise AlreadyTaken("un autre conseiller a déjà pris ce ticket")
+        who = ticket.owner.display_name if ticket.owner is not None else "un autre conseiller"
+        raise AlreadyTaken(f"ce ticket est déjà pris par {who}")
     record(session, ticket_id=ticket_id, kind="taken", now=now, counsellor_id=counsellor_id)
     ticket = get(session, ticket_id=ticket_id)
     session.refresh(ticket)
     return ticket
 
 
-def _owned(session: Session, *, ticket_id: str, counsellor_id: int) -> Ticket:
+def _owned(session: Session, *, ticket_id: str, counsellor_id: int, now: datetime) -> Ticket:
     ticket = get(session, ticket_id=ticket_id)
     if ticket.status == "closed":
         raise WorkflowError("ce ticket est clos : rouvrez-le d'abord")
     if ticket.owner_id is None or ticket.status in WAITING_STATUSES:
-        ticket = take(session, ticket_id=ticket_id, counsellor_id=counsellor_id, now=datetime.now(timezone.utc))
+        ticket = take(session, ticket_id=ticket_id, counsellor_id=counsellor_id, now=now)
     if ticket.owner_id != counsellor_id:
-        raise AlreadyTaken("ce ticket est suivi par un autre conseiller")
+        raise AlreadyTaken(f"ce ticket est suivi par {ticket.owner.display_name}")
     return ticket
 
 
@@ -146,7 +140,7 @@ def reply(session: Session, *, ticket_id: str, counsellor_id: int, text: str, no
     text = (text or "").strip()
     if not text:
         raise WorkflowError("la réponse est vide")
-    ticket = _owned(session, ticket_id=ticket_id, counsellor_id=counsellor_id)
+    ticket = _owned(session, ticket_id=ticket_id, counsellor_id=counsellor_id, now=now)
     message = ChatMessage(
         sender_id=ticket.sender_id, author="counsellor", text=text, ticket_id=ticket.id,
         counsellor_id=counsellor_id, payload={"kind": kind, "kb_id": kb_id} if kb_id else {"kind": kind}, created_at=now,
@@ -167,7 +161,7 @@ def close(session: Session, *, ticket_id: str, counsellor_id: int, now: datetime
     if ticket.status == "closed":
         raise WorkflowError("ce ticket est déjà clos")
     if ticket.owner_id not in (None, counsellor_id) and ticket.status not in WAITING_STATUSES:
-        raise AlreadyTaken("ce ticket est suivi par un autre conseiller")
+        raise AlreadyTaken(f"ce ticket est suivi par {ticket.owner.display_name}")
     ticket.status, ticket.closed_at, ticket.resolution, ticket.updated_at = "closed", now, resolution, now
     ticket.owner_id = ticket.owner_id or counsellor_id
     if ticket.mode == "live":

@@ -1,11 +1,13 @@
 #!/usr/bin/env bash
-# Starts the action server and the Rasa server (REST + socket.io) in the foreground,
-# waits until the bot answers, says where to chat, and stops both on Ctrl-C / SIGTERM.
+# Starts the action server, the Rasa server (REST, socket.io, the chat window's API) and the
+# counsellors' console in the foreground, waits until they answer, says where to chat, and stops
+# them all on Ctrl-C / SIGTERM.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
 RASA_PORT=${RASA_PORT:-5005}
 ACTION_PORT=${ACTION_PORT:-5055}
+CONSOLE_PORT=${CONSOLE_PORT:-5080}
 HOST=${HOST:-127.0.0.1}
 MODEL=${MODEL:-models/orientation.tar.gz}
 VENV=${VENV:-.venv}
@@ -34,13 +36,19 @@ pids+=($!)
   --interface "$HOST" --port "$RASA_PORT" --cors "*" \
   > >(tee -a var/log/rasa.log) 2>&1 &
 pids+=($!)
+"$VENV/bin/python" -m console serve --host "$HOST" --port "$CONSOLE_PORT" \
+  > >(tee -a var/log/console.log) 2>&1 &
+pids+=($!)
 
 echo "[run] démarrage (jusqu'à une minute sur 2 cœurs)…"
 for _ in $(seq 1 180); do
   if curl -fsS "http://$HOST:$RASA_PORT/webhooks/rest/" >/dev/null 2>&1 \
-     && curl -fsS "http://127.0.0.1:$ACTION_PORT/health" >/dev/null 2>&1; then
+     && curl -fsS "http://127.0.0.1:$ACTION_PORT/health" >/dev/null 2>&1 \
+     && curl -fsS -o /dev/null "http://$HOST:$CONSOLE_PORT/login" 2>/dev/null; then
     cat <<MSG
 [run] Le bot répond.
+      Fenêtre de discussion (démo ENT) : http://$HOST:$RASA_PORT/webhooks/chat/widget/demo-ent.html
+      Console des conseillers :          http://$HOST:$CONSOLE_PORT/  (compte initial : voir ci-dessus ou var/console-admin-password.txt)
       API REST : POST http://$HOST:$RASA_PORT/webhooks/rest/webhook
       essai :    curl -s http://$HOST:$RASA_PORT/webhooks/rest/webhook -H 'Content-Type: application/json' \\
                    -d '{"sender":"essai","message":"combien de voeux sur parcoursup ?","metadata":{"audience":"eleve"}}'

@@ -1,4 +1,4 @@
-"""Starting the Rasa and action servers on free ports, on copies of the KB and tracker store.
+"""Starting the Rasa and action servers (and the console) on free ports, on copies of the KB and tracker store.
 
 Used by the end-to-end tests and by ``scripts/bench.py``; ``scripts/run.sh`` is the interactive twin.
 """
@@ -48,6 +48,11 @@ class Bot:
     def __init__(self, url: str, env: dict):
         self.url = url
         self.env = env
+        self.console_url = ""
+
+    @property
+    def database_url(self) -> str:
+        return self.env["ORIENTBOT_DATABASE_URL"]
 
     def post_raw(self, body: bytes, content_type: str = "application/json") -> Tuple[int, str]:
         request = urllib.request.Request(
@@ -68,10 +73,10 @@ class Bot:
 
 
 @contextmanager
-def running_bot(work: Path, model: Path = MODEL) -> Iterator[Bot]:
-    """Both servers, on a copy of ``var/orientbot.db``; stopped (process groups) on exit."""
+def running_bot(work: Path, model: Path = MODEL, *, with_console: bool = False) -> Iterator[Bot]:
+    """Both servers (and the console), on a copy of ``var/orientbot.db``; stopped (process groups) on exit."""
     shutil.copy(ROOT / "var" / "orientbot.db", work / "orientbot.db")
-    rasa_port, action_port = free_port(), free_port()
+    rasa_port, action_port, console_port = free_port(), free_port(), free_port()
     env = dict(
         os.environ,
         PYTHONPATH=str(ROOT),
@@ -87,8 +92,11 @@ def running_bot(work: Path, model: Path = MODEL) -> Iterator[Bot]:
     commands = [
         [str(VENV_BIN / "rasa"), "run", "actions", "--actions", "bot.actions", "--port", str(action_port)],
         [str(VENV_BIN / "rasa"), "run", "--model", str(model), "--endpoints", "endpoints.yml",
-         "--credentials", "credentials.yml", "--interface", "127.0.0.1", "--port", str(rasa_port)],
+         "--credentials", "credentials.yml", "--interface", "127.0.0.1", "--port", str(rasa_port), "--cors", "*"],
     ]
+    if with_console:
+        commands.append([str(VENV_BIN / "python"), "-m", "console", "serve", "--host", "127.0.0.1",
+                         "--port", str(console_port)])
     processes = [
         subprocess.Popen(c, cwd=ROOT, env=env, stdout=logs, stderr=subprocess.STDOUT, start_new_session=True)
         for c in commands
@@ -96,7 +104,11 @@ def running_bot(work: Path, model: Path = MODEL) -> Iterator[Bot]:
     try:
         wait_for(f"http://127.0.0.1:{action_port}/health", processes)
         wait_for(f"http://127.0.0.1:{rasa_port}/webhooks/rest/", processes)
-        yield Bot(f"http://127.0.0.1:{rasa_port}", env)
+        bot = Bot(f"http://127.0.0.1:{rasa_port}", env)
+        if with_console:
+            wait_for(f"http://127.0.0.1:{console_port}/login", processes)
+            bot.console_url = f"http://127.0.0.1:{console_port}"
+        yield bot
     finally:
         for process in processes:
             if process.poll() is None:

@@ -16,7 +16,9 @@ from rasa_sdk.executor import CollectingDispatcher
 from bot.actions import conversation
 from bot.actions.services import Services
 from orientbot.gate import Candidate
+from orientbot.office_hours import say_when
 from orientbot.tickets import NewTicket
+from orientbot.topics import topic_of
 
 logger = logging.getLogger(__name__)
 
@@ -48,14 +50,23 @@ def hand_over(
     distress_kind: Optional[str] = None,
 ) -> List[Dict[str, Any]]:
     priority = "urgent" if reason == "distress" else "normal"
+    now, hours = services.now(), services.office_hours()
+    live = hours.is_open(now)
+    due = hours.due_at(now, priority=priority, live=live)
+    question = conversation.original_text(tracker)
+    lines = conversation.transcript(tracker)
     ticket = NewTicket(
         sender_id=tracker.sender_id,
         priority=priority,
         reason=reason,
         audience=conversation.audience(tracker),
-        question=conversation.original_text(tracker),
-        transcript=conversation.transcript(tracker),
+        question=question,
+        transcript=lines,
         candidates=candidate_payload(services, candidates),
+        created_at=now.isoformat(),
+        mode="live" if live else "deferred",
+        due_at=due.isoformat(),
+        topic=topic_of(question) or topic_of(" ".join(line["text"] for line in lines if line["from"] == "user")),
     )
     stored = False
     try:
@@ -67,9 +78,17 @@ def hand_over(
         dispatcher.utter_message(response=f"utter_urgent_{kind}")
     else:
         dispatcher.utter_message(response=f"utter_handoff_{reason}")
+    when = say_when(due, hours, now=now)
+    if priority == "urgent":
+        dispatcher.utter_message(response="utter_handoff_urgent_live" if live else "utter_handoff_urgent_deferred", when=when)
+    else:
+        dispatcher.utter_message(response="utter_handoff_live" if live else "utter_handoff_deferred", when=when)
     if not stored:
         dispatcher.utter_message(response="utter_handoff_spooled")
     dispatcher.utter_message(
-        json_message={"handoff": {"ticket_id": ticket.id, "priority": priority, "reason": reason, "queued": not stored}}
+        json_message={"handoff": {
+            "ticket_id": ticket.id, "priority": priority, "reason": reason, "queued": not stored,
+            "mode": ticket.mode, "due_at": ticket.due_at,
+        }}
     )
     return [SlotSet("clarification_pending", False)]

@@ -5,18 +5,31 @@ Nothing is connected at import time.
 """
 from __future__ import annotations
 
+import logging
 import threading
+import time
 from abc import ABCMeta, abstractmethod
 from dataclasses import dataclass
-from datetime import date
-from typing import Callable, Optional
+from datetime import date, datetime, timezone
+from typing import Callable, List, Optional, Sequence, Tuple
 
 from rasa_sdk import Action
+from sqlalchemy import func, select
+from sqlalchemy.engine import Engine
 
-from orientbot.kb import KnowledgeBase, SqlKnowledgeBase
-from orientbot.retrieval import Retriever
+from orientbot.db import KBEntry, KBVariant, session_scope
+from orientbot.kb import InMemoryKnowledgeBase, KnowledgeBase, KnowledgeEntry, load_entries
+from orientbot.office_hours import OfficeHours
+from orientbot.retrieval import Match, Retriever
 from orientbot.settings import GateSettings, load_settings
 from orientbot.tickets import TicketSink, TicketStore
+from orientbot import workflow
+
+logger = logging.getLogger(__name__)
+
+
+def utc_now() -> datetime:
+    return datetime.now(timezone.utc)
 
 
 @dataclass
@@ -26,6 +39,70 @@ class Services:
     tickets: TicketSink
     gate: GateSettings
     today: Callable[[], date] = date.today
+    now: Callable[[], datetime] = utc_now
+    office_hours: Callable[[], OfficeHours] = OfficeHours
+
+
+class LiveKnowledge:
+    """The active KB entries and their retriever, reloaded when the database changes.
+
+    Entries approved in the console reach the answers within ``every_seconds``
+    without a restart; the check is two aggregate queries, at most once per period.
+    """
+
+    def __init__(self, engine: Engine, every_seconds: float) -> None:
+        self._engine = engine
+        self._every = every_seconds
+        self._lock = threading.Lock()
+        self._checked_at = 0.0
+        self._revision: Optional[Tuple] = None
+        self._kb = InMemoryKnowledgeBase(())
+        self._retriever = Retriever(())
+
+    def _current_revision(self) -> Tuple:
+        with session_scope(self._engine) as session:
+            entries = session.execute(
+                select(func.count(KBEntry.id), func.max(KBEntry.updated_at)).where(KBEntry.status == "active")
+            ).one()
+            variants = session.execute(select(func.count(KBVariant.id), func.max(KBVariant.id))).one()
+        return tuple(entries) + tuple(variants)
+
+    def current(self) -> Tuple[InMemoryKnowledgeBase, Retriever]:
+        with self._lock:
+            if self._revision is None or time.monotonic() - self._checked_at >= self._every:
+                self._checked_at = time.monotonic()
+                try:
+                    revision = self._current_revision()
+                    if revision != self._revision:
+                        with session_scope(self._engine) as session:
+                            entries: List[KnowledgeEntry] = load_entries(session)
+                        self._kb, self._retriever = InMemoryKnowledgeBase(entries), Retriever(entries)
+                        self._revision = revision
+                        logger.info("knowledge base loaded: %d entries", len(entries))
+                except Exception:  # keep answering from what was loaded
+                    logger.exception("could not check the knowledge base for changes")
+            return self._kb, self._retriever
+
+    def get(self, kb_id: str) -> Optional[KnowledgeEntry]:
+        return self.current()[0].get(kb_id)
+
+    def entries(self) -> Sequence[KnowledgeEntry]:
+        return self.current()[0].entries()
+
+    def search(self, question: str, *, limit: int = 5) -> List[Match]:
+        return self.current()[1].search(question, limit=limit)
+
+
+def _office_hours_from(engine: Engine) -> Callable[[], OfficeHours]:
+    def read() -> OfficeHours:
+        try:
+            with session_scope(engine) as session:
+                return workflow.office_hours(session)
+        except Exception:  # the handoff must go on with the default hours
+            logger.exception("could not read the office hours; using the defaults")
+            return OfficeHours()
+
+    return read
 
 
 _lock = threading.Lock()
@@ -41,12 +118,13 @@ def default_services() -> Services:
             settings = load_settings()
             engine = make_engine(settings.database_url)
             create_schema(engine)
-            knowledge = SqlKnowledgeBase(engine)
+            knowledge = LiveKnowledge(engine, settings.console.kb_refresh_seconds)
             _default = Services(
                 knowledge=knowledge,
-                retriever=Retriever(knowledge.entries()),
+                retriever=knowledge,
                 tickets=TicketStore(engine, settings.ticket_spool),
                 gate=settings.gate,
+                office_hours=_office_hours_from(engine),
             )
         return _default
 

@@ -1,0 +1,153 @@
+"""The chat window's channel without HTTP: nothing lost, nothing answered twice, the bot paused during a live handoff."""
+from datetime import datetime, timezone
+from pathlib import Path
+
+import pytest
+
+from bot.channels.conversations import BadRequest, ChatStore, merge_bot_outputs, parse_incoming
+from orientbot import workflow
+from orientbot.db import Counsellor, Feedback, Ticket, session_scope
+from orientbot.tickets import NewTicket, TicketStore
+
+NOW = datetime(2026, 12, 1, 9, 0, tzinfo=timezone.utc)
+SENDER = "conversation-0001"
+
+
+def incoming(text="cb de voeux sur psup ?", client_id="m1", **extra):
+    return parse_incoming({"sender": SENDER, "text": text, "client_id": client_id, **extra}, max_chars=5000)
+
+
+@pytest.fixture
+def store(engine):
+    return ChatStore(engine, now=lambda: NOW)
+
+
+@pytest.mark.parametrize("body, fragment", [
+    ([], "objet JSON"),
+    ({"sender": "x", "text": "bonjour"}, "Identifiant de conversation"),
+    ({"sender": SENDER, "text": 42}, "du texte"),
+    ({"sender": SENDER, "text": "   \x00 "}, "vide"),
+    ({"sender": SENDER, "text": "a" * 5001}, "trop long"),
+    ({"sender": SENDER, "text": "ok", "client_id": "<script>"}, "Identifiant de message"),
+    ({"sender": "'; DROP TABLE tickets; --", "text": "ok"}, "Identifiant de conversation"),
+])
+def test_bad_requests_get_a_clear_french_reason(body, fragment):
+    with pytest.raises(BadRequest, match=fragment):
+        parse_incoming(body, max_chars=5000)
+
+
+def test_a_button_shows_its_title_and_sends_its_payload():
+    message = parse_incoming({"sender": SENDER, "text": '/choose_kb{"kb_id": "x"}', "display": "Combien de vœux ?",
+                              "metadata": {"audience": "parent"}}, max_chars=5000)
+    assert (message.text, message.display, message.audience) == ('/choose_kb{"kb_id": "x"}', "Combien de vœux ?", "parent")
+
+
+def test_custom_payloads_join_the_text_they_belong_to():
+    merged = merge_bot_outputs([
+        {"text": "Tu peux faire 10 vœux.", "custom": {"answer": {"kb_id": "voeux", "sources": []}}},
+        {"text": "Je transmets ta demande.", "buttons": [{"title": "Oui", "payload": "/affirm"}]},
+        {"custom": {"handoff": {"ticket_id": "t1", "priority": "normal"}}},
+    ])
+    assert [m["text"] for m in merged] == ["Tu peux faire 10 vœux.", "Je transmets ta demande."]
+    assert merged[0]["payload"]["answer"]["kb_id"] == "voeux"
+    assert merged[1]["payload"]["handoff"]["ticket_id"] == "t1"
+    assert merged[1]["payload"]["buttons"] == [{"title": "Oui", "payload": "/affirm"}]
+
+
+def test_the_message_is_stored_before_the_bot_answers_and_a_retry_is_answered_once(store):
+    first = store.receive(incoming())
+    assert first.earlier_replies is None and not first.paused
+    assert store.messages_after(SENDER) == [first.message]
+    replies = store.record_replies(SENDER, [{"text": "Jusqu'à 10 vœux.", "custom": {"answer": {"kb_id": "v"}}}])
+    again = store.receive(incoming())
+    assert again.message["id"] == first.message["id"]
+    assert again.earlier_replies == replies
+    assert len(store.messages_after(SENDER)) == 2
+
+
+def test_a_message_the_bot_never_answered_is_answered_when_sent_again(store):
+    first = store.receive(incoming())
+    retry = store.receive(incoming())
+    assert retry.earlier_replies is None and retry.message["id"] == first.message["id"]
+    assert len(store.messages_after(SENDER)) == 1
+
+
+def test_no_reply_from_the_bot_is_recorded_as_a_system_notice(store):
+    store.receive(incoming())
+    [notice] = store.record_replies(SENDER, [])
+    assert notice["author"] == "system" and notice["payload"] == {"kind": "no_reply"}
+
+
+def _live_ticket(engine, tmp_path: Path, priority="normal"):
+    ticket = NewTicket(sender_id=SENDER, priority=priority, reason="asked_for_human", audience="eleve",
+                       question="je veux un conseiller", created_at=NOW.isoformat(), mode="live",
+                       due_at=NOW.isoformat())
+    TicketStore(engine, tmp_path / "spool.jsonl").open_ticket(ticket)
+    return ticket.id
+
+
+def test_during_a_live_handoff_the_bot_is_paused_and_the_counsellor_reads_everything(store, engine, tmp_path):
+    ticket_id = _live_ticket(engine, tmp_path)
+    received = store.receive(incoming("j'ai une autre question", client_id="m2"))
+    assert received.paused
+    with session_scope(engine) as session:
+        session.add(Counsellor(username="anne", display_name="Anne", password_hash="x"))
+    with session_scope(engine) as session:
+        workflow.take(session, ticket_id=ticket_id, counsellor_id=1, now=NOW)
+        workflow.reply(session, ticket_id=ticket_id, counsellor_id=1, text="Je t'écoute.", now=NOW)
+    after = store.messages_after(SENDER, received.message["id"])
+    assert [(m["author"], m["text"]) for m in after] == [("counsellor", "Je t'écoute.")]
+    assert store.state(SENDER)["status"] == "answered"
+    assert store.receive(incoming("merci", client_id="m3")).paused
+    assert store.state(SENDER)["status"] == "reopened"
+    with session_scope(engine) as session:
+        workflow.close(session, ticket_id=ticket_id, counsellor_id=1, now=NOW)
+    assert not store.receive(incoming("et les bourses ?", client_id="m4")).paused
+    assert store.state(SENDER)["ticket_id"] is None
+
+
+def test_distress_written_to_a_paused_conversation_makes_the_ticket_urgent(store, engine, tmp_path):
+    ticket_id = _live_ticket(engine, tmp_path)
+    store.receive(incoming("en fait je veux en finir, je n'en peux plus", client_id="m2"))
+    with session_scope(engine) as session:
+        assert session.get(Ticket, ticket_id).priority == "urgent"
+    assert store.messages_after(SENDER)[-1]["payload"] == {"kind": "urgent"}
+    assert store.state(SENDER)["priority"] == "urgent"
+
+
+def test_feedback_on_an_answer_is_stored_once_per_answer(store, engine):
+    store.receive(incoming())
+    [answer] = store.record_replies(SENDER, [{"text": "Jusqu'à 10 vœux.", "custom": {"answer": {"kb_id": "voeux"}}}])
+    store.feedback({"sender": SENDER, "message_id": answer["id"], "value": 1})
+    store.feedback({"sender": SENDER, "message_id": answer["id"], "value": -1})
+    with session_scope(engine) as session:
+        [row] = session.query(Feedback).all()
+        assert (row.kb_id, row.value) == ("voeux", -1)
+    for bad in ({"sender": SENDER, "message_id": answer["id"], "value": 5},
+                {"sender": SENDER, "message_id": "1", "value": 1},
+                {"sender": "autre-conversation", "message_id": answer["id"], "value": 1},
+                {"sender": SENDER, "message_id": 99999, "value": 1}):
+        with pytest.raises(BadRequest):
+            store.feedback(bad)
+
+
+def test_a_contact_needs_consent_for_an_email(store, engine, tmp_path):
+    ticket_id = _live_ticket(engine, tmp_path)
+    with pytest.raises(BadRequest, match="accord"):
+        store.contact({"sender": SENDER, "ticket_id": ticket_id, "channel": "email", "email": "a@b.fr"})
+    with pytest.raises(BadRequest, match="valide"):
+        store.contact({"sender": SENDER, "ticket_id": ticket_id, "channel": "email", "email": "pas une adresse",
+                       "consent": True})
+    state = store.contact({"sender": SENDER, "ticket_id": ticket_id, "channel": "email", "email": "a@b.fr",
+                           "consent": True})
+    assert state["contact_channel"] == "email"
+
+
+def test_erasing_hides_the_conversation_from_the_window_but_not_from_the_ticket(store, engine, tmp_path):
+    ticket_id = _live_ticket(engine, tmp_path)
+    store.receive(incoming("bonjour", client_id="m9"))
+    assert store.erase({"sender": SENDER}) == 1
+    assert store.messages_after(SENDER) == []
+    from orientbot import chatlog
+    with session_scope(engine) as session:
+        assert [m.text for m in chatlog.for_ticket(session, ticket_id=ticket_id, sender_id=SENDER)] == ["bonjour"]
