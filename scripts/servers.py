@@ -73,9 +73,13 @@ class Bot:
 
 
 @contextmanager
-def running_bot(work: Path, model: Path = MODEL, *, with_console: bool = False) -> Iterator[Bot]:
-    """Both servers (and the console), on a copy of ``var/orientbot.db``; stopped (process groups) on exit."""
-    shutil.copy(ROOT / "var" / "orientbot.db", work / "orientbot.db")
+def running_bot(work: Path, model: Path = MODEL, *, with_console: bool = False, keep_database: bool = False) -> Iterator[Bot]:
+    """Both servers (and the console), on a copy of ``var/orientbot.db``; stopped (process groups) on exit.
+
+    ``keep_database``: a restart in ``work``, on the database and tracker store the last run left there.
+    """
+    if not (keep_database and (work / "orientbot.db").exists()):
+        shutil.copy(ROOT / "var" / "orientbot.db", work / "orientbot.db")
     rasa_port, action_port, console_port = free_port(), free_port(), free_port()
     env = dict(
         os.environ,
