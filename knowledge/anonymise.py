@@ -165,6 +165,11 @@ class Anonymiser:
         return text
 
 
+def anonymise_text(text: str, *, names: Sequence[str] = ()) -> str:
+    """The regex part of the anonymiser on one plain string (text typed in the console, say)."""
+    return Anonymiser()._patterns(text, list(names), AnonymisationReport())
+
+
 def spacy_ner(model_name: str) -> NerFunction:
     """NER from an installed spaCy model package (never downloaded at run time)."""
     import spacy

@@ -2,8 +2,9 @@
 
 Owns what a KB entry is for the rest of the code.  Actions depend on the
 ``KnowledgeBase`` protocol only (tests inject ``InMemoryKnowledgeBase``); the
-pipeline writes entries with ``replace_pipeline_entries``; nothing else touches
-the ``kb_*`` tables.
+pipeline writes entries with ``replace_pipeline_entries``; the console's
+approved proposals (``orientbot.proposals``) add entries and variants; nothing
+else touches the ``kb_*`` tables.
 """
 from __future__ import annotations
 
@@ -16,6 +17,9 @@ from sqlalchemy.engine import Engine
 from sqlalchemy.orm import Session, selectinload
 
 from orientbot.db import KBEntry, KBVariant, session_scope
+
+# Variants approved in the console carry this prefix in ``conversation_id``: a rebuild keeps them.
+CONSOLE_VARIANT_PREFIX = "console:"
 
 
 @dataclass(frozen=True)
@@ -94,12 +98,18 @@ def load_entries(session: Session, *, status: str = "active") -> List[KnowledgeE
 
 
 def replace_pipeline_entries(session: Session, *, entries: Iterable[KnowledgeEntry]) -> int:
-    """Make the pipeline's entries exactly ``entries``; entries added from the console stay."""
-    for row in session.execute(select(KBEntry).where(KBEntry.origin == "pipeline")).scalars():
+    """Make the pipeline's entries exactly ``entries``; entries and variants added from the console stay."""
+    from_console: Dict[str, List[Variant]] = {}
+    for row in session.execute(
+        select(KBEntry).where(KBEntry.origin == "pipeline").options(selectinload(KBEntry.variants))
+    ).scalars():
+        from_console[row.id] = [Variant(v.text, v.conversation_id, v.votes) for v in row.variants
+                                if (v.conversation_id or "").startswith(CONSOLE_VARIANT_PREFIX)]
         session.delete(row)
     session.flush()
     count = 0
     for entry in entries:
+        kept = [v for v in from_console.get(entry.id, ()) if v not in entry.variants]
         session.add(
             KBEntry(
                 id=entry.id,
@@ -111,7 +121,8 @@ def replace_pipeline_entries(session: Session, *, entries: Iterable[KnowledgeEnt
                 campaign_year=entry.campaign_year,
                 valid_until=entry.valid_until,
                 origin=entry.origin,
-                variants=[KBVariant(text=v.text, conversation_id=v.conversation_id, votes=v.votes) for v in entry.variants],
+                variants=[KBVariant(text=v.text, conversation_id=v.conversation_id, votes=v.votes)
+                          for v in (*entry.variants, *kept)],
             )
         )
         count += 1

@@ -1,0 +1,105 @@
+"""``python -m console serve`` and ``python -m console create-user USERNAME [--admin]``.
+
+Owns the console's command line: serving (host and port from the options or
+the settings, the database from ``ORIENTBOT_DATABASE_URL``), the first admin
+account when there is none (its random password printed once and written to
+``var/console-admin-password.txt``, mode 600), and creating accounts with a
+password read from stdin or a file, never from the command line.
+"""
+from __future__ import annotations
+
+import argparse
+import getpass
+import os
+import secrets
+import sys
+from pathlib import Path
+from typing import Optional
+
+from aiohttp import web
+
+from console.app import create_app
+from orientbot import accounts
+from orientbot.db import create_schema, make_engine, session_scope
+from orientbot.settings import PROJECT_ROOT, load_settings
+
+ADMIN_PASSWORD_FILE = PROJECT_ROOT / "var" / "console-admin-password.txt"
+
+
+def _write_private(path: Path, text: str) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    descriptor = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    with os.fdopen(descriptor, "w", encoding="utf-8") as handle:
+        handle.write(text + "\n")
+    os.chmod(path, 0o600)
+
+
+def ensure_first_admin(engine, *, password_file: Path = ADMIN_PASSWORD_FILE) -> Optional[str]:
+    """Create ``admin`` with a random password when no account exists; returns the password, once."""
+    with session_scope(engine) as session:
+        if accounts.has_accounts(session):
+            return None
+        password = secrets.token_urlsafe(12)
+        accounts.create_counsellor(session, username="admin", display_name="Administrateur", password=password, role="admin")
+    _write_private(password_file, password)
+    return password
+
+
+def _read_password(password_file: Optional[str]) -> str:
+    if password_file:
+        lines = Path(password_file).read_text(encoding="utf-8").splitlines()
+        return lines[0] if lines else ""
+    if sys.stdin.isatty():
+        first, second = getpass.getpass("Mot de passe : "), getpass.getpass("Encore une fois : ")
+        if first != second:
+            raise SystemExit("Les deux mots de passe diffèrent.")
+        return first
+    return sys.stdin.readline().rstrip("\n")
+
+
+def serve(args: argparse.Namespace) -> None:
+    settings = load_settings()
+    engine = make_engine(settings.database_url)
+    create_schema(engine)
+    password = ensure_first_admin(engine)
+    if password:
+        print(f"Premier compte créé : identifiant « admin », mot de passe {password}\n"
+              f"(aussi dans {ADMIN_PASSWORD_FILE}, lisible par vous seul ; changez-le ensuite).", flush=True)
+    host, port = args.host or settings.console.host, args.port or settings.console.port
+    print(f"Console des conseillers : http://{host}:{port}/", flush=True)
+    web.run_app(create_app(settings, engine), host=host, port=port, print=None, access_log=None)
+
+
+def create_user(args: argparse.Namespace) -> None:
+    settings = load_settings()
+    engine = make_engine(settings.database_url)
+    create_schema(engine)
+    try:
+        with session_scope(engine) as session:
+            accounts.create_counsellor(session, username=args.username, display_name=args.display_name or "",
+                                       password=_read_password(args.password_file),
+                                       role="admin" if args.admin else "counsellor")
+    except accounts.AccountError as error:
+        raise SystemExit(f"Compte non créé : {error}.") from None
+    print(f"Compte « {args.username} » créé.")
+
+
+def main(argv=None) -> None:
+    parser = argparse.ArgumentParser(prog="python -m console", description="Console des conseillers")
+    commands = parser.add_subparsers(dest="command", required=True)
+    serving = commands.add_parser("serve", help="servir la console")
+    serving.add_argument("--host")
+    serving.add_argument("--port", type=int)
+    serving.set_defaults(run=serve)
+    user = commands.add_parser("create-user", help="créer un compte (mot de passe lu sur l'entrée standard)")
+    user.add_argument("username")
+    user.add_argument("--admin", action="store_true")
+    user.add_argument("--display-name")
+    user.add_argument("--password-file")
+    user.set_defaults(run=create_user)
+    args = parser.parse_args(argv)
+    args.run(args)
+
+
+if __name__ == "__main__":
+    main()
