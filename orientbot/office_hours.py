@@ -78,6 +78,8 @@ class OfficeHours:
     deferred_answer_hours: float = 4.0
     live_answer_minutes: int = 30
     urgent_answer_minutes: int = 15
+    # How long a counsellor takes per waiting ticket, to tell the person roughly when their turn comes.
+    minutes_per_waiting_ticket: int = 10
 
     @property
     def zone(self) -> ZoneInfo:
@@ -127,11 +129,13 @@ class OfficeHours:
             left -= closes - moment
             moment = self.next_opening(closes)
 
-    def due_at(self, created: datetime, *, priority: str, live: bool) -> datetime:
+    def due_at(self, created: datetime, *, priority: str, live: bool, waiting_ahead: int = 0) -> datetime:
+        """When the answer is promised; a live one also waits for the ``waiting_ahead`` tickets before it."""
         if priority == "urgent":
             return self.add_working_time(created, timedelta(minutes=self.urgent_answer_minutes))
         if live:
-            return self.add_working_time(created, timedelta(minutes=self.live_answer_minutes))
+            minutes = max(self.live_answer_minutes, (waiting_ahead + 1) * self.minutes_per_waiting_ticket)
+            return self.add_working_time(created, timedelta(minutes=minutes))
         return self.add_working_time(created, timedelta(hours=self.deferred_answer_hours))
 
     def to_json(self) -> Dict[str, Any]:
@@ -143,6 +147,7 @@ class OfficeHours:
             "deferred_answer_hours": self.deferred_answer_hours,
             "live_answer_minutes": self.live_answer_minutes,
             "urgent_answer_minutes": self.urgent_answer_minutes,
+            "minutes_per_waiting_ticket": self.minutes_per_waiting_ticket,
         }
 
     @classmethod
@@ -169,6 +174,7 @@ class OfficeHours:
                 deferred_answer_hours=float(value.get("deferred_answer_hours", 4.0)),
                 live_answer_minutes=int(value.get("live_answer_minutes", 30)),
                 urgent_answer_minutes=int(value.get("urgent_answer_minutes", 15)),
+                minutes_per_waiting_ticket=int(value.get("minutes_per_waiting_ticket", 10)),
             )
             hours.zone  # unknown time zones fail here
         except ValueError:
@@ -177,7 +183,8 @@ class OfficeHours:
             raise ValueError(f"horaires invalides : {error}") from error
         if not weekly:
             raise ValueError("il faut au moins un jour d'ouverture")
-        if min(hours.deferred_answer_hours, hours.live_answer_minutes, hours.urgent_answer_minutes) <= 0:
+        if min(hours.deferred_answer_hours, hours.live_answer_minutes, hours.urgent_answer_minutes,
+               hours.minutes_per_waiting_ticket) <= 0:
             raise ValueError("les délais promis doivent être positifs")
         return hours
 

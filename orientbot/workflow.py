@@ -89,6 +89,11 @@ def waiting_ahead(session: Session, *, ticket: Ticket) -> int:
     return int(session.execute(ahead).scalar_one())
 
 
+def waiting_count(session: Session) -> int:
+    """Tickets nobody has taken yet: a new ticket waits for them."""
+    return int(session.execute(select(func.count(Ticket.id)).where(Ticket.status.in_(WAITING_STATUSES))).scalar_one())
+
+
 def get(session: Session, *, ticket_id: str) -> Ticket:
     ticket = session.get(Ticket, ticket_id)
     if ticket is None:

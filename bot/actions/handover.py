@@ -52,7 +52,7 @@ def hand_over(
     priority = "urgent" if reason == "distress" else "normal"
     now, hours = services.now(), services.office_hours()
     live = hours.is_open(now)
-    due = hours.due_at(now, priority=priority, live=live)
+    due = hours.due_at(now, priority=priority, live=live, waiting_ahead=services.waiting_tickets() if live else 0)
     question = conversation.original_text(tracker)
     lines = conversation.transcript(tracker)
     ticket = NewTicket(

@@ -41,6 +41,7 @@ class Services:
     today: Callable[[], date] = date.today
     now: Callable[[], datetime] = utc_now
     office_hours: Callable[[], OfficeHours] = OfficeHours
+    waiting_tickets: Callable[[], int] = lambda: 0
 
 
 class LiveKnowledge:
@@ -93,14 +94,14 @@ class LiveKnowledge:
         return self.current()[1].search(question, limit=limit)
 
 
-def _office_hours_from(engine: Engine) -> Callable[[], OfficeHours]:
-    def read() -> OfficeHours:
+def _read_with_default(engine: Engine, query: Callable, default: Callable) -> Callable:
+    def read():
         try:
             with session_scope(engine) as session:
-                return workflow.office_hours(session)
-        except Exception:  # the handoff must go on with the default hours
-            logger.exception("could not read the office hours; using the defaults")
-            return OfficeHours()
+                return query(session)
+        except Exception:  # the handoff must go on: defaults rather than no reply
+            logger.exception("could not read %s; using the default", query.__name__)
+            return default()
 
     return read
 
@@ -124,7 +125,8 @@ def default_services() -> Services:
                 retriever=knowledge,
                 tickets=TicketStore(engine, settings.ticket_spool),
                 gate=settings.gate,
-                office_hours=_office_hours_from(engine),
+                office_hours=_read_with_default(engine, workflow.office_hours, OfficeHours),
+                waiting_tickets=_read_with_default(engine, workflow.waiting_count, int),
             )
         return _default
 

@@ -46,3 +46,11 @@ def test_distress_in_the_evening_is_urgent_with_numbers_and_first_thing_in_the_m
     assert any(m.get("response") == "utter_handoff_urgent_deferred" for m in messages)
     assert ticket.due_at.startswith("2026-12-07T09:15")
     assert ticket.topic == "Mal-être et danger"
+
+
+def test_a_long_queue_pushes_the_promised_time_back(services):
+    services = replace(services, now=lambda: TUESDAY_10H_PARIS, waiting_tickets=lambda: 5)
+    messages, marker, ticket = handoff(services, "je veux parler à un conseiller")
+    assert ticket.due_at == "2026-12-01T11:00:00+01:00"  # six tickets of 10 minutes, this one included
+    [live] = [m for m in messages if m.get("response") == "utter_handoff_live"]
+    assert live["when"] == "aujourd'hui avant 11 h"
