@@ -15,6 +15,10 @@ from orientbot import accounts, workflow
 from orientbot.office_hours import DAY_NAMES, OfficeHours, periods_from_text
 
 MAX_PERIOD_LINES = 200
+DELAY_LABELS = {"deferred_answer_hours": "délai promis le soir (heures ouvrées)",
+                "live_answer_minutes": "délai promis en journée (minutes)",
+                "urgent_answer_minutes": "délai pour une urgence (minutes)",
+                "minutes_per_waiting_ticket": "temps moyen par ticket en attente (minutes)"}
 
 
 def _accounts_page(request: web.Request, *, error: str = "", values: dict = None, status: int = 200) -> web.Response:
@@ -59,7 +63,7 @@ def _hours_values(hours: OfficeHours) -> dict:
         "weekly": {int(day): {"open": True, "opens": opens, "closes": closes} for day, (opens, closes) in data["weekly"].items()},
         "periods": "\n".join(f"{start} {end}" if start != end else start for start, end in data["closed_periods"]),
         **{key: data[key] for key in ("timezone", "public_holidays", "deferred_answer_hours", "live_answer_minutes",
-                                      "urgent_answer_minutes")},
+                                      "urgent_answer_minutes", "minutes_per_waiting_ticket")},
     }
 
 
@@ -79,7 +83,7 @@ async def save_hours(request: web.Request) -> web.Response:
     values = {
         "weekly": weekly, "periods": fields.get("periods", "")[:20000], "timezone": fields.get("timezone", "")[:60],
         "public_holidays": fields.get("public_holidays") == "1",
-        **{key: fields.get(key, "")[:10] for key in ("deferred_answer_hours", "live_answer_minutes", "urgent_answer_minutes")},
+        **{key: fields.get(key, "")[:10] for key in DELAY_LABELS},
     }
     try:
         lines = values["periods"].splitlines()
@@ -89,18 +93,13 @@ async def save_hours(request: web.Request) -> web.Response:
             "timezone": values["timezone"], "public_holidays": values["public_holidays"],
             "weekly": {str(day): [v["opens"], v["closes"]] for day, v in weekly.items() if v["open"]},
             "closed_periods": periods_from_text(lines),
-            **{key: _number(values[key], key) for key in ("deferred_answer_hours", "live_answer_minutes", "urgent_answer_minutes")},
+            **{key: _number(values[key], key) for key in DELAY_LABELS},
         })
         with db(request) as session:
             workflow.save_office_hours(session, hours=hours)
     except ValueError as error:
         return _hours_page(request, values=values, error=sentence(error), status=400)
     raise see_other("/admin/hours", "updated")
-
-
-DELAY_LABELS = {"deferred_answer_hours": "délai promis le soir (heures ouvrées)",
-                "live_answer_minutes": "délai promis en journée (minutes)",
-                "urgent_answer_minutes": "délai pour une urgence (minutes)"}
 
 
 def _number(text: str, key: str) -> float:

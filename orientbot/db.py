@@ -191,7 +191,8 @@ class KBProposal(Base):
 
     id = Column(Integer, primary_key=True, autoincrement=True)
     ticket_id = Column(String(36), ForeignKey("tickets.id"), nullable=True, index=True)
-    target_entry_id = Column(String(120), ForeignKey("kb_entries.id"), nullable=True)
+    # No foreign key: a KB rebuild deletes and rewrites the pipeline's entries this may point at.
+    target_entry_id = Column(String(120), nullable=True)
     title = Column(Text, nullable=False)
     questions = Column(JSON, nullable=False, default=list)
     answer_eleve = Column(Text, nullable=False)

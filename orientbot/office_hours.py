@@ -62,6 +62,10 @@ def french_public_holidays(year: int) -> Dict[date, str]:
     }
 
 
+class OfficeHoursError(ValueError):
+    """A refused setting; the message is French and can be shown to an admin as is."""
+
+
 @dataclass(frozen=True)
 class OfficeHours:
     """Opening hours: ``weekly[weekday] = (opens, closes)`` with Monday = 0; missing days are closed."""
@@ -158,13 +162,13 @@ class OfficeHours:
             for day, (opens, closes) in (value.get("weekly") or {}).items():
                 opening, closing = time.fromisoformat(opens), time.fromisoformat(closes)
                 if not 0 <= int(day) <= 6 or opening >= closing:
-                    raise ValueError(f"horaire invalide pour le {DAY_NAMES[int(day) % 7]}")
+                    raise OfficeHoursError(f"horaire invalide pour le {DAY_NAMES[int(day) % 7]}")
                 weekly[int(day)] = (opening, closing)
             periods = []
             for start, end in value.get("closed_periods") or []:
                 first, last = date.fromisoformat(start), date.fromisoformat(end)
                 if first > last:
-                    raise ValueError(f"période fermée invalide : {start} après {end}")
+                    raise OfficeHoursError(f"période fermée invalide : {start} après {end}")
                 periods.append((first, last))
             hours = cls(
                 timezone=str(value.get("timezone") or "Europe/Paris"),
@@ -177,15 +181,17 @@ class OfficeHours:
                 minutes_per_waiting_ticket=int(value.get("minutes_per_waiting_ticket", 10)),
             )
             hours.zone  # unknown time zones fail here
-        except ValueError:
+        except OfficeHoursError:
             raise
-        except Exception as error:  # wrong types, unknown zone
-            raise ValueError(f"horaires invalides : {error}") from error
+        except Exception as error:  # Python's own (English) messages: wrong formats or types, unknown zone
+            raise OfficeHoursError(
+                "horaires invalides : heures au format HH:MM, dates au format AAAA-MM-JJ, délais en nombres, "
+                "fuseau horaire connu (par exemple Europe/Paris)") from error
         if not weekly:
-            raise ValueError("il faut au moins un jour d'ouverture")
+            raise OfficeHoursError("il faut au moins un jour d'ouverture")
         if min(hours.deferred_answer_hours, hours.live_answer_minutes, hours.urgent_answer_minutes,
                hours.minutes_per_waiting_ticket) <= 0:
-            raise ValueError("les délais promis doivent être positifs")
+            raise OfficeHoursError("les délais promis doivent être positifs")
         return hours
 
 
