@@ -111,8 +111,8 @@
     close: "Fermer la fenêtre de discussion",
     typing: "Le bot écrit…",
     sources: "Sources :",
-    up: "Réponse utile",
-    down: "Réponse pas utile",
+    up: "Utile",
+    down: "Pas utile",
     joined: "Un conseiller a rejoint la conversation.",
     deferred: "Demande transmise : réponse attendue ",
     deferredNoDate: "Demande transmise : un conseiller répondra dès que possible.",
@@ -191,14 +191,17 @@
     ".panel[hidden]{display:none}",
     "@media (min-width:600px) and (min-height:560px){.panel{inset:auto 16px 88px auto;width:400px;height:min(660px,calc(100vh - 110px));border:1px solid #9ca3af;border-radius:14px;box-shadow:0 10px 40px rgba(0,0,0,.3);overflow:hidden}}",
     "@media (max-width:599.98px),(max-height:559.98px){.root.is-open .launcher{display:none}}",
-    "header{display:flex;align-items:center;gap:.5em;padding:.6em .75em;background:var(--accent);color:#fff}",
-    "header .titles{flex:1;min-width:0}",
+    ".head{display:flex;align-items:center;gap:.5em;padding:.45em .6em .45em .9em;background:var(--accent);color:#fff}",
+    ".head .titles{flex:1;min-width:0}",
     "h2{margin:0;font-size:1.05em;font-weight:700;line-height:1.3}",
-    "header p{margin:0;font-size:.85em;overflow-wrap:anywhere}",
-    ".hbtn{flex:none;min-width:44px;min-height:44px;padding:.3em .55em;border:2px solid rgba(255,255,255,.85);border-radius:8px;background:transparent;color:#fff;font-size:.85em}",
+    ".head p{margin:0;font-size:.85em;overflow-wrap:anywhere}",
+    ".hbtn{flex:none;display:inline-flex;align-items:center;justify-content:center;width:44px;height:44px;padding:0;border:2px solid rgba(255,255,255,.85);border-radius:8px;background:transparent;color:#fff}",
+    ".hbtn .icon{width:26px;height:26px}",
+    ".icon{display:inline-block;width:1.2em;height:1.2em;vertical-align:-.22em;flex:none}",
+    ".foot{display:flex;flex-wrap:wrap;align-items:center;justify-content:space-between;gap:0 .6em}",
+    ".linkbtn{min-height:32px;padding:.2em 0;border:0;background:none;color:#374151;font-size:.8em;text-decoration:underline}",
     ".hbtn:hover{background:rgba(0,0,0,.2)}",
-    "header :focus-visible{outline:3px solid #fff;outline-offset:1px;box-shadow:0 0 0 5px #1f2937}",
-    ".x{font-size:1.4em;line-height:1}",
+    ".head :focus-visible{outline:3px solid #fff;outline-offset:1px;box-shadow:0 0 0 5px #1f2937}",
     ".bar{padding:.55em .8em;border-bottom:1px solid #d1d5db;background:#eff6ff;font-size:.92em}",
     ".bar[hidden],.urgent[hidden],.offline[hidden],.confirm[hidden],.typing[hidden]{display:none}",
     ".urgent{padding:.55em .8em;background:#fef2f2;border-bottom:2px solid #b91c1c;color:#7f1d1d;font-size:.9em}",
@@ -223,7 +226,7 @@
     ".email{display:block;margin:.3em 0}",
     ".email input{display:block;width:100%;min-height:44px;margin-top:.2em;padding:.4em .5em;border:2px solid #6b7280;border-radius:6px;background:#fff}",
     ".error{margin:.3em 0 0;color:#b91c1c;font-weight:600}",
-    ".log{flex:1;min-height:6em;overflow-y:auto;padding:.75em;background:#f3f4f6;overscroll-behavior:contain}",
+    ".log{position:relative;flex:1;min-height:6em;overflow-y:auto;padding:.75em;background:#f3f4f6;overscroll-behavior:contain}",
     ".msg{display:flex;flex-direction:column;max-width:88%;margin:0 0 .7em}",
     ".msg.user{margin-left:auto;align-items:flex-end}",
     ".msg.system{max-width:100%;align-items:center;color:#374151;font-size:.9em;font-style:italic;text-align:center}",
@@ -242,7 +245,7 @@
     ".choices{display:flex;flex-direction:column;align-items:flex-start;gap:.35em;margin-top:.45em}",
     ".choices .btn{text-align:left;font-weight:500;padding:.35em .7em}",
     ".fb{display:flex;align-items:center;flex-wrap:wrap;gap:.3em;margin-top:.3em;font-size:.85em;color:#374151}",
-    ".fb button{min-width:44px;min-height:36px;border:1px solid #6b7280;border-radius:8px;background:#fff;font-size:1.05em}",
+    ".fb button{min-height:36px;padding:.2em .6em;border:1px solid #6b7280;border-radius:8px;background:#fff;color:#1f2937}",
     ".fb button[aria-pressed=true]{border:2px solid var(--accent);background:#dbeafe}",
     ".typing{padding:0 .9em .3em;background:#f3f4f6;font-size:.85em;color:#374151}",
     ".dots span{display:inline-block;width:.45em;height:.45em;margin-right:.2em;border-radius:50%;background:#4b5563;animation:ob-blink 1.2s infinite ease-in-out}",
@@ -274,6 +277,26 @@
       if (child !== null && child !== undefined) node.appendChild(typeof child === "string" ? document.createTextNode(child) : child);
     });
     return node;
+  }
+  // Icônes en SVG (Material Icons, Apache 2.0) : les émojis manquent sur bien des postes d'établissement.
+  var ICONS = {
+    chat: "M20 2H4c-1.1 0-2 .9-2 2v18l4-4h14c1.1 0 2-.9 2-2V4c0-1.1-.9-2-2-2z",
+    person: "M12 12c2.21 0 4-1.79 4-4s-1.79-4-4-4-4 1.79-4 4 1.79 4 4 4zm0 2c-2.67 0-8 1.34-8 4v2h16v-2c0-2.66-5.33-4-8-4z",
+    up: "M1 21h4V9H1v12zm22-11c0-1.1-.9-2-2-2h-6.31l.95-4.57.03-.32c0-.41-.17-.79-.44-1.06L14.17 1 7.59 7.59C7.22 7.95 7 8.45 7 9v10c0 1.1.9 2 2 2h9c.83 0 1.54-.5 1.84-1.22l3.02-7.05c.09-.23.14-.47.14-.73v-2z",
+    down: "M15 3H6c-.83 0-1.54.5-1.84 1.22l-3.02 7.05c-.09.23-.14.47-.14.73v2c0 1.1.9 2 2 2h6.31l-.95 4.57-.03.32c0 .41.17.79.44 1.06L9.83 23l6.59-6.59c.36-.36.58-.86.58-1.41V5c0-1.1-.9-2-2-2zm4 0v12h4V3h-4z",
+    close: "M19 6.41 17.59 5 12 10.59 6.41 5 5 6.41 10.59 12 5 17.59 6.41 19 12 13.41 17.59 19 19 17.59 13.41 12z"
+  };
+  function icon(name) {
+    var svg = document.createElementNS("http://www.w3.org/2000/svg", "svg");
+    svg.setAttribute("viewBox", "0 0 24 24");
+    svg.setAttribute("aria-hidden", "true");
+    svg.setAttribute("focusable", "false");
+    svg.setAttribute("class", "icon");
+    var path = document.createElementNS("http://www.w3.org/2000/svg", "path");
+    path.setAttribute("d", ICONS[name]);
+    path.setAttribute("fill", "currentColor");
+    svg.appendChild(path);
+    return svg;
   }
   function safeUrl(url) {
     try {
@@ -318,22 +341,21 @@
   var shadow = host.attachShadow({ mode: "open" });
   shadow.appendChild(el("style", { text: CSS }));
   var ui = {};
-  var title = config.school ? T.title + " — " + config.school : T.title;
 
   ui.launcherCount = el("span", { className: "badge", hidden: true, "aria-hidden": "true" });
   ui.launcherSr = el("span", { className: "sr" });
   ui.launcher = el("button", {
     type: "button", className: "launcher", "aria-expanded": "false", "aria-controls": "ob-panel", onclick: toggle
-  }, [el("span", { "aria-hidden": "true", text: "💬" }), el("span", { text: T.launcher }), ui.launcherCount, ui.launcherSr]);
+  }, [icon("chat"), el("span", { text: T.launcher }), ui.launcherCount, ui.launcherSr]);
 
-  ui.eraseBtn = el("button", { type: "button", className: "hbtn", text: COMMON.erase, onclick: askErase });
-  ui.closeBtn = el("button", { type: "button", className: "hbtn x", "aria-label": COMMON.close, title: COMMON.close, onclick: function () { close(true); } }, ["×"]);
-  var header = el("header", {}, [
+  ui.eraseBtn = el("button", { type: "button", className: "linkbtn", text: COMMON.erase, onclick: askErase });
+  ui.closeBtn = el("button", { type: "button", className: "hbtn", "aria-label": COMMON.close, title: COMMON.close, onclick: function () { close(true); } }, [icon("close")]);
+  var header = el("div", { className: "head" }, [
     el("div", { className: "titles" }, [
-      el("h2", { id: "ob-title", text: title }),
-      el("p", { text: "Réponses automatiques · conseiller·ère sur demande" })
+      el("h2", { id: "ob-title", text: T.title }),
+      config.school ? el("p", { text: config.school }) : null
     ]),
-    ui.eraseBtn, ui.closeBtn
+    ui.closeBtn
   ]);
 
   ui.confirmYes = el("button", { type: "button", className: "btn danger", text: COMMON.eraseYes, onclick: erase });
@@ -364,14 +386,15 @@
 
   ui.input = el("textarea", { id: "ob-input", rows: "1", placeholder: T.placeholder, maxlength: "5000", "aria-describedby": "ob-hint", autocomplete: "off" });
   ui.send = el("button", { type: "submit", className: "btn primary", text: COMMON.send });
-  ui.talk = el("button", { type: "button", className: "btn", onclick: function () { send(T.askCounsellor); } }, [
-    el("span", { "aria-hidden": "true", text: "👤 " }), COMMON.talk
-  ]);
+  ui.talk = el("button", { type: "button", className: "btn", onclick: function () { send(T.askCounsellor); } }, [icon("person"), " " + COMMON.talk]);
   ui.form = el("form", { className: "composer", onsubmit: onSubmit }, [
     el("div", { className: "talk" }, [ui.talk]),
     el("label", { for: "ob-input", className: "sr", text: T.inputLabel }),
     el("div", { className: "row" }, [ui.input, ui.send]),
-    el("p", { id: "ob-hint", className: "hint", text: "Entrée pour envoyer, Maj+Entrée pour aller à la ligne. " + T.privacy })
+    el("div", { className: "foot" }, [
+      el("p", { id: "ob-hint", className: "hint", text: "Entrée : envoyer · Maj+Entrée : à la ligne" }),
+      ui.eraseBtn
+    ])
   ]);
 
   ui.panel = el("div", {
@@ -401,7 +424,6 @@
       if (conv.open) open(false); else start();
     }
   }
-  if (document.body) mount(); else document.addEventListener("DOMContentLoaded", mount);
 
   // ---- Ouvrir / fermer ------------------------------------------------------------------------------
   var started = false;
@@ -436,7 +458,7 @@
   function renderWelcome() {
     ui.log.appendChild(el("div", { className: "msg bot welcome" }, [
       el("p", { className: "who", text: COMMON.bot }),
-      el("div", { className: "bubble", text: T.welcome })
+      el("div", { className: "bubble", text: T.welcome + "\n" + T.privacy })
     ]));
   }
 
@@ -486,6 +508,7 @@
         setOnline(true);
         retryDelay = 2000;
         (res.json.messages || []).forEach(addMessage);
+        scrollDown();
         setState(res.json.state);
         flush();
         stopPolling(); // une attente commencée avant la mise en veille peut être morte : on repart
@@ -505,7 +528,7 @@
         if (!res.ok) throw new Error("events " + res.status);
         setOnline(true);
         retryDelay = 2000;
-        (res.json.messages || []).forEach(addMessage);
+        addMessages(res.json.messages);
         setState(res.json.state);
         if (conv.outbox.length) flush();
         polling = null;
@@ -562,7 +585,7 @@
         }
         if (res.ok) {
           if (pending) pending.remove();
-          (res.json.messages || []).forEach(addMessage);
+          addMessages(res.json.messages);
           setState(res.json.state);
         } else if (res.status === 400) {
           if (pending) {
@@ -572,7 +595,7 @@
           }
         } else if (res.status === 503 && res.json.stored) {
           if (pending) pending.remove();
-          (res.json.messages || []).forEach(addMessage);
+          addMessages(res.json.messages);
           addLocalNote(T.stored);
         } else {
           throw new Error("message " + res.status);
@@ -617,7 +640,13 @@
     });
     ui.log.insertBefore(node, before);
     if (ui.panel.hidden && message.author !== "user") { unread += 1; renderUnread(); }
-    scrollDown();
+    return node;
+  }
+  // Une réponse longue est montrée depuis son début (la question juste au-dessus), pas depuis sa fin.
+  function addMessages(list) {
+    var first = null;
+    (list || []).forEach(function (m) { var node = addMessage(m); first = first || node; });
+    if (first) ui.log.scrollTop = Math.min(first.offsetTop - 8, ui.log.scrollHeight - ui.log.clientHeight);
   }
   function renderMessage(m) {
     var payload = m.payload || {};
@@ -631,7 +660,7 @@
     var bubble = el("div", { className: "bubble" }, [linkify(m.text || "")]);
     var node = el("div", { className: "msg " + (isCounsellor ? "counsellor" : isUser ? "user" : "bot"), "data-id": String(m.id) }, [
       // Visible pour un conseiller (c'est une personne), lisible par les lecteurs d'écran pour tous.
-      el("p", { className: isCounsellor ? "who" : "who sr" }, [isCounsellor ? el("span", { "aria-hidden": "true", text: "👤 " }) : null, who + " :"]),
+      el("p", { className: isCounsellor ? "who" : "who sr" }, [isCounsellor ? icon("person") : null, isCounsellor ? " " + who : who + " :"]),
       bubble
     ]);
     if (payload.answer) {
@@ -667,13 +696,13 @@
   }
   function feedbackNode(messageId) {
     var status = el("span", { role: "status" });
-    var group = el("div", { className: "fb", role: "group", "aria-label": T.helpful }, [el("span", { "aria-hidden": "true", text: T.helpful })]);
-    [[1, "👍", COMMON.up], [-1, "👎", COMMON.down]].forEach(function (f) {
+    var group = el("div", { className: "fb", role: "group", "aria-label": T.helpful }, [el("span", { text: T.helpful })]);
+    [[1, "up", COMMON.up], [-1, "down", COMMON.down]].forEach(function (f) {
       group.appendChild(el("button", {
-        type: "button", "aria-label": f[2], title: f[2], "data-value": String(f[0]),
+        type: "button", "data-value": String(f[0]),
         "aria-pressed": conv.votes[messageId] === f[0] ? "true" : "false",
         onclick: function () { vote(messageId, f[0], group, status); }
-      }, [f[1]]));
+      }, [icon(f[1]), " " + f[2]]));
     });
     group.appendChild(status);
     return group;
@@ -700,11 +729,11 @@
 
   // ---- L'état du passage de relais ------------------------------------------------------------------
   var state = {};
-  function setState(next) {
+  function setState(next, force) {
     if (!next) return;
     var before = JSON.stringify(state);
     state = next;
-    if (JSON.stringify(state) === before) return; // le long polling renvoie souvent le même état
+    if (!force && JSON.stringify(state) === before) return; // le long polling renvoie souvent le même état
     var taken = state.status === "taken" || state.status === "answered";
     ui.bar.hidden = !state.ticket_id;
     if (state.mode === "live") {
@@ -713,7 +742,7 @@
       var due = state.due_at && frenchDate(state.due_at);
       ui.barText.textContent = due ? COMMON.deferred + due + "." : COMMON.deferredNoDate;
     }
-    renderContact();
+    renderContact(force);
     renderUrgent();
   }
   // Les numéros d'urgence restent affichés tant qu'aucun conseiller n'a pris la conversation.
@@ -726,15 +755,15 @@
 
   // Le soir (mode différé), la personne choisit comment recevoir la réponse.
   var editingContact = false;
-  function renderContact() {
+  function renderContact(force) {
     var show = state.ticket_id && state.mode === "deferred";
     if (!show) { ui.contact.remove(); return; }
-    var hadFocus = ui.contact.contains(shadow.activeElement);
-    if (hadFocus && editingContact) return; // ne pas reconstruire le formulaire sous les doigts de la personne
+    // Ne pas reconstruire le formulaire sous les doigts de la personne (un nouvel état arrive en cours de saisie).
+    if (!force && ui.contact.isConnected && ui.contact.contains(shadow.activeElement)) return;
     ui.contact.replaceChildren();
     if (state.contact_channel && !editingContact) {
       var change = el("button", { type: "button", className: "btn", text: COMMON.contactChange, onclick: function () {
-        editingContact = true; renderContact(); ui.contact.querySelector("input").focus();
+        editingContact = true; renderContact(true); ui.contact.querySelector("input").focus();
       } });
       ui.contact.append(el("div", { className: "row", style: "align-items:center;margin-top:.4em" }, [
         el("span", { text: T.contactSaved[state.contact_channel] || "" }), change
@@ -768,8 +797,7 @@
       }).then(function (res) {
         if (!res.ok) { error.textContent = res.json.error || COMMON.offlineTitle; return; }
         editingContact = false;
-        state = {}; // forcer le rendu
-        setState(res.json.state);
+        setState(res.json.state, true);
         var changeButton = ui.contact.querySelector("button");
         if (changeButton) changeButton.focus();
       }).catch(function () { error.textContent = COMMON.offlineTitle; });
@@ -815,4 +843,7 @@
       .then(function (res) { if (!res.ok) throw new Error("erase " + res.status); forget(); })
       .catch(function () { ui.confirm.hidden = true; addLocalNote(COMMON.eraseFailed); ui.eraseBtn.focus(); });
   }
+
+  // En dernier : toutes les variables ci-dessus sont initialisées avant le premier rendu.
+  if (document.body) mount(); else document.addEventListener("DOMContentLoaded", mount);
 })();
