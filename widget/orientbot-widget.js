@@ -30,11 +30,11 @@
   var API = config.botUrl + "/webhooks/chat";
   var STORE_KEY = "orientbot:" + config.audience; // élève et parent sur le même ENT : deux conversations
   var EMERGENCY = [
-    ["3114", "prévention du suicide, 24 h/24"],
-    ["3018", "cyberharcèlement"],
-    ["3020", "harcèlement à l'école"],
-    ["119", "enfance en danger"],
-    ["15", "SAMU"], ["17", "police"], ["112", "urgences"]
+    [["3114", "prévention du suicide, 24 h/24"]],
+    [["3018", "cyberharcèlement"]],
+    [["3020", "harcèlement à l'école"]],
+    [["119", "enfance en danger"]],
+    [["15", "SAMU"], ["17", "police"], ["112", "urgences"]]
   ];
 
   // ---- Textes : tutoiement pour les élèves, vouvoiement pour les familles ------------------------
@@ -206,7 +206,9 @@
     ".bar[hidden],.urgent[hidden],.offline[hidden],.confirm[hidden],.typing[hidden]{display:none}",
     ".urgent{padding:.55em .8em;background:#fef2f2;border-bottom:2px solid #b91c1c;color:#7f1d1d;font-size:.9em}",
     ".urgent p{margin:0 0 .25em;font-weight:700}",
-    ".urgent ul,.offline ul{margin:0;padding-left:1.2em}",
+    ".offline ul{margin:0;padding-left:1.2em}",
+    ".urgent ul{display:grid;grid-template-columns:repeat(auto-fill,minmax(150px,1fr));gap:0 .8em;margin:0;padding:0;list-style:none}",
+    ".urgent li:last-child{grid-column:1/-1}",
     ".urgent a{color:#7f1d1d;font-weight:700}",
     ".offline{padding:.55em .8em;background:#fffbeb;border-bottom:2px solid #b45309;color:#451a03;font-size:.9em}",
     ".offline p{margin:0 0 .25em}",
@@ -221,6 +223,7 @@
     ".btn[disabled]{opacity:.6;cursor:default}",
     "fieldset{margin:.5em 0 0;padding:.4em .6em .6em;border:1px solid #9ca3af;border-radius:8px;background:#fff}",
     "legend{padding:0 .3em;font-weight:600}",
+    "summary{min-height:32px;padding:.3em 0;cursor:pointer;font-weight:600;text-decoration:underline}",
     ".field{display:flex;align-items:flex-start;gap:.4em;margin:.3em 0}",
     ".field input[type=radio],.field input[type=checkbox]{width:1.2em;height:1.2em;margin-top:.15em;accent-color:var(--accent);flex:none}",
     ".email{display:block;margin:.3em 0}",
@@ -244,7 +247,8 @@
     ".sources li{overflow-wrap:anywhere}",
     ".choices{display:flex;flex-direction:column;align-items:flex-start;gap:.35em;margin-top:.45em}",
     ".choices .btn{text-align:left;font-weight:500;padding:.35em .7em}",
-    ".fb{display:flex;align-items:center;flex-wrap:wrap;gap:.3em;margin-top:.3em;font-size:.85em;color:#374151}",
+    ".fb{display:flex;align-items:center;flex-wrap:wrap;gap:.3em .4em;margin-top:.3em;font-size:.85em;color:#374151}",
+    ".fb>span:first-child{flex-basis:100%}",
     ".fb button{min-height:36px;padding:.2em .6em;border:1px solid #6b7280;border-radius:8px;background:#fff;color:#1f2937}",
     ".fb button[aria-pressed=true]{border:2px solid var(--accent);background:#dbeafe}",
     ".typing{padding:0 .9em .3em;background:#f3f4f6;font-size:.85em;color:#374151}",
@@ -367,8 +371,13 @@
 
   ui.urgent = el("div", { className: "urgent", role: "region", "aria-label": "Numéros d'urgence", hidden: true }, [
     el("p", { text: T.urgentTitle }),
-    el("ul", {}, EMERGENCY.map(function (n) {
-      return el("li", {}, [el("a", { href: "tel:" + n[0], text: n[0] }), " — " + n[1]]);
+    el("ul", {}, EMERGENCY.map(function (item) {
+      var parts = [];
+      item.forEach(function (n, i) {
+        if (i) parts.push(" · ");
+        parts.push(el("a", { href: "tel:" + n[0], text: n[0] }), " " + n[1]);
+      });
+      return el("li", {}, parts);
     }))
   ]);
   ui.offline = el("div", { className: "offline", role: "alert", hidden: true });
@@ -629,8 +638,9 @@
     if (!message || typeof message.id !== "number") return;
     if (shadow.querySelector('.msg[data-id="' + message.id + '"]')) return; // déjà affiché (réessai, long polling)
     var node = renderMessage(message);
-    if (message.id > conv.lastId) { conv.lastId = message.id; persist(); }
-    if (!node) return;
+    var isNew = message.id > conv.lastId; // déjà vu avant le rechargement : pas « non lu »
+    if (isNew) { conv.lastId = message.id; persist(); }
+    if (!node) return null;
     // Ordre des id ; les messages en attente d'envoi restent à la fin.
     var before = null;
     Array.prototype.some.call(ui.log.children, function (child) {
@@ -639,7 +649,7 @@
       return false;
     });
     ui.log.insertBefore(node, before);
-    if (ui.panel.hidden && message.author !== "user") { unread += 1; renderUnread(); }
+    if (isNew && ui.panel.hidden && message.author !== "user") { unread += 1; renderUnread(); }
     return node;
   }
   // Une réponse longue est montrée depuis son début (la question juste au-dessus), pas depuis sa fin.
@@ -736,8 +746,10 @@
     if (!force && JSON.stringify(state) === before) return; // le long polling renvoie souvent le même état
     var taken = state.status === "taken" || state.status === "answered";
     ui.bar.hidden = !state.ticket_id;
-    if (state.mode === "live") {
-      ui.barText.textContent = taken ? COMMON.joined : T.waiting(state.waiting_ahead || 0);
+    if (taken) {
+      ui.barText.textContent = COMMON.joined;
+    } else if (state.mode === "live") {
+      ui.barText.textContent = T.waiting(state.waiting_ahead || 0);
     } else if (state.mode === "deferred") {
       var due = state.due_at && frenchDate(state.due_at);
       ui.barText.textContent = due ? COMMON.deferred + due + "." : COMMON.deferredNoDate;
@@ -756,7 +768,7 @@
   // Le soir (mode différé), la personne choisit comment recevoir la réponse.
   var editingContact = false;
   function renderContact(force) {
-    var show = state.ticket_id && state.mode === "deferred";
+    var show = state.ticket_id && state.mode === "deferred" && state.status !== "taken" && state.status !== "answered";
     if (!show) { ui.contact.remove(); return; }
     // Ne pas reconstruire le formulaire sous les doigts de la personne (un nouvel état arrive en cours de saisie).
     if (!force && ui.contact.isConnected && ui.contact.contains(shadow.activeElement)) return;
@@ -768,6 +780,9 @@
       ui.contact.append(el("div", { className: "row", style: "align-items:center;margin-top:.4em" }, [
         el("span", { text: T.contactSaved[state.contact_channel] || "" }), change
       ]));
+    } else if (state.priority === "urgent" && !editingContact) {
+      // Urgent : les numéros et le message passent d'abord ; le choix du contact reste à un clic.
+      ui.contact.appendChild(el("details", {}, [el("summary", { text: T.contactLegend }), contactForm()]));
     } else {
       ui.contact.appendChild(contactForm());
     }

@@ -144,6 +144,12 @@ def counsellor_replies(stack, ticket_id, text):
     return counsellor_id
 
 
+def screenshot(page, name):
+    """Into docs/ with ORIENTBOT_SCREENSHOTS=1 (how the README's pictures are made), else into /tmp."""
+    target = DOCS if os.environ.get("ORIENTBOT_SCREENSHOTS") else Path(os.environ.get("TMPDIR", "/tmp"))
+    page.screenshot(path=str(target / name))
+
+
 def run_axe(page):
     """axe-core (widget/node_modules, from the npm registry) over the page, shadow root included."""
     if not AXE.exists():
@@ -237,6 +243,7 @@ def test_a_counsellors_reply_arrives_live_marked_as_from_a_person(browser, stack
         assert "Conseiller·ère d'orientation" in reply.locator(".who").inner_text()
         assert reply.locator("a").get_attribute("href") == "https://www.onisep.fr/metiers"
         status.filter(has_text="Un conseiller a rejoint la conversation").wait_for(timeout=35_000)
+        screenshot(page, "widget-eleve-counsellor-desktop.png")
         # While the counsellor has the conversation, the person's messages go to them, not to the bot.
         box(page).fill("merci, je regarde")
         box(page).press("Enter")
@@ -263,6 +270,7 @@ def test_in_the_evening_the_ticket_says_when_and_asks_how_to_answer(browser, sta
         form.get_by_label(re.compile("J'accepte que mon adresse")).check()
         form.get_by_role("button", name="Valider").click()
         page.get_by_text("La réponse arrivera par e-mail.").wait_for()
+        screenshot(page, "widget-parent-deferred-desktop.png")
         with session_scope(stack.engine) as session:
             ticket = session.get(Ticket, open_ticket(stack, sender_of(page)))
             assert (ticket.contact_channel, ticket.contact_email, ticket.contact_consent) == ("email", "parent@example.org", True)
@@ -276,6 +284,7 @@ def test_distress_keeps_the_emergency_numbers_on_screen_until_a_counsellor_takes
         ask(page, "jpp de ma vie je pense a mourir tous les soirs")
         numbers = page.get_by_role("region", name="Numéros d'urgence")
         numbers.wait_for()
+        screenshot(page, "widget-eleve-urgent-phone.png")
         for number in ("3114", "3018", "3020", "119", "15", "17", "112"):
             assert numbers.get_by_role("link", name=number, exact=True).get_attribute("href") == f"tel:{number}"
         page.reload()  # still there after a reload
@@ -421,9 +430,9 @@ def test_no_serious_accessibility_violation_and_screenshots(browser, stack, audi
         closed = [v for v in run_axe(page) if v["impact"] in ("serious", "critical")]
         assert not closed, json.dumps(closed, ensure_ascii=False, indent=1)
         open_chat(page)
-        ask(page, "apprentissage")
         ask(page, "cb de voeux sur parcoursup ?" if audience == "eleve" else "Combien de vœux notre fille peut-elle formuler sur Parcoursup ?")
-        page.wait_for_timeout(300)
+        ask(page, "apprentissage")
+        page.get_by_role("group", name="Propositions").first.wait_for()
         violations = run_axe(page)
         print(f"axe {audience} {viewport['width']}px:", json.dumps(violations, ensure_ascii=False))
         serious = [v for v in violations if v["impact"] in ("serious", "critical")]
@@ -434,9 +443,7 @@ def test_no_serious_accessibility_violation_and_screenshots(browser, stack, audi
             assert size["width"] == 360 and size["height"] == 740
         else:
             assert size["width"] <= 420
-        name = f"widget-{audience}-{'phone' if viewport is PHONE else 'desktop'}.png"
-        target = DOCS if os.environ.get("ORIENTBOT_SCREENSHOTS") else Path(os.environ.get("TMPDIR", "/tmp"))
-        page.screenshot(path=str(target / name))
+        screenshot(page, f"widget-{audience}-{'phone' if viewport is PHONE else 'desktop'}.png")
 
 
 def test_zoom_200_percent_keeps_everything_reachable(browser, stack):
