@@ -43,14 +43,14 @@ def columns(values: Sequence[Tuple[str, int]], *, title: str, every: int = 5) ->
 def bars(rows: Sequence[Tuple[str, Sequence[int]]], *, title: str, series: Sequence[str] = ("value",),
          width: int = 480) -> Markup:
     """One row per label, one bar per series value (CSS classes ``bar-<series>``)."""
-    label_width, row_height = 220, 14 * len(series) + 12
+    label_width, row_height = 250, 14 * len(series) + 12
     height = max(row_height * len(rows), row_height) + 8
     peak = max([v for _, values in rows for v in values] + [1])
     room = width - label_width - 50
     parts = []
     for i, (label, values) in enumerate(rows):
         y = 4 + i * row_height
-        short = label if len(label) <= 34 else label[:33] + "…"
+        short = label if len(label) <= 30 else label[:29] + "…"
         parts.append(f'<text class="label" x="{label_width - 8}" y="{y + row_height / 2 + 2:.1f}" '
                      f'text-anchor="end">{escape(short)}<title>{escape(label)}</title></text>')
         for j, (name, value) in enumerate(zip(series, values)):
