@@ -61,8 +61,10 @@ def decide(
 
     Measured on held-out questions: when the selector's and the retriever's first
     choices agree they are right 95 % of the time, whatever the selector's
-    (low, spread) confidence; the retriever alone is trusted only with a clear
-    score and margin.
+    (low, spread) confidence.  Without agreement the retriever alone answers
+    when its score plus a multiple of its lead over the runner-up is high enough
+    (a moderate score far ahead is as safe as a high score a little ahead), and
+    never when two candidates are nearly tied.
     """
     if known_ids is not None:
         selector = [m for m in selector if m.kb_id in known_ids]
@@ -77,7 +79,9 @@ def decide(
     margin = top.score - (retrieval[1].score if len(retrieval) > 1 else 0.0)
     if selector and selector[0].kb_id == top.kb_id and top.score >= settings.agreement_similarity:
         return Decision(ANSWER, top.kb_id, top.score, shortlist, "selector and retriever agree")
-    if top.score >= settings.retrieval_answer_similarity and margin >= settings.min_margin:
+    support = top.score + settings.margin_weight * margin
+    if (support >= settings.retrieval_answer_similarity and margin >= settings.min_margin
+            and top.score >= settings.retrieval_min_similarity):
         return Decision(ANSWER, top.kb_id, top.score, shortlist, "a clearly closest known question")
     close = tuple(
         c for c in shortlist

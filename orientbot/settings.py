@@ -26,8 +26,12 @@ class GateSettings:
     """
 
     agreement_similarity: float = 0.25
-    retrieval_answer_similarity: float = 0.30
-    min_margin: float = 0.08
+    # Without agreement: answer when score + margin_weight * (score - runner-up) reaches this...
+    retrieval_answer_similarity: float = 0.36
+    margin_weight: float = 2.0
+    # ...the runner-up is not nearly tied, and the score itself is not low.
+    min_margin: float = 0.03
+    retrieval_min_similarity: float = 0.26
     clarify_similarity: float = 0.20
     clarify_confidence: float = 0.20
     max_candidates: int = 3

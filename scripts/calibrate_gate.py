@@ -54,7 +54,9 @@ def evaluate(rows, kb, gate):
             counts["answer_items"] += 1
             if decision.kind == ANSWER:
                 entry = kb.get(decision.kb_id)
-                counts["right" if entry and states_facts(entry.answer_eleve, row["must_any"]) else "wrong"] += 1
+                # The bot answers with the asker's audience's wording, as the judge reads it.
+                text = entry.answer_for(row["audience"]) if entry else ""
+                counts["right" if entry and states_facts(text, row["must_any"]) else "wrong"] += 1
             else:
                 counts["held"] += 1
         elif row["expect"] == "out_of_scope":
@@ -85,17 +87,19 @@ def main() -> int:
             name = "out_of_scope"
             confidence = next((i["confidence"] for i in parse.get("intent_ranking", []) if i["name"] == "out_of_scope"), 0.0)
         rows.append({
-            "expect": item["expect"], "must_any": item.get("must_any"), "intent": name, "intent_confidence": confidence,
+            "expect": item["expect"], "must_any": item.get("must_any"), "audience": item.get("audience", "eleve"),
+            "intent": name, "intent_confidence": confidence,
             "selector": [Match(s["intent_response_key"][4:], s["confidence"]) for s in selector],
             "retrieval": retriever.search(item["question"]),
         })
     current = evaluate(rows, kb, settings.gate)
     print("current settings:", current)
     best = None
-    grid = itertools.product([0.15, 0.2, 0.25, 0.3], [0.3, 0.35, 0.4, 0.45], [0.02, 0.05, 0.08, 0.12], [0.5, 0.7, 0.9])
-    for agreement, alone, margin, oos_conf in grid:
+    grid = itertools.product([0.2, 0.25, 0.3], [0.32, 0.34, 0.36, 0.38, 0.4, 0.45], [1.0, 2.0, 3.0],
+                             [0.0, 0.02, 0.03, 0.05, 0.08], [0.5, 0.7, 0.9])
+    for agreement, alone, weight, margin, oos_conf in grid:
         gate = replace(settings.gate, agreement_similarity=agreement, retrieval_answer_similarity=alone,
-                       min_margin=margin, out_of_scope_confidence=oos_conf)
+                       margin_weight=weight, min_margin=margin, out_of_scope_confidence=oos_conf)
         c = evaluate(rows, kb, gate)
         if c["wrong"] > args.max_wrong * c["answer_items"] or c["oos_answered"] > 0.1 * c["oos_items"]:
             continue

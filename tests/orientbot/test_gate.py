@@ -25,6 +25,15 @@ def test_a_clearly_closest_known_question_answers_without_agreement():
     assert decision.kind == ANSWER and decision.kb_id == "a"
 
 
+def test_a_moderate_score_far_ahead_answers_but_a_low_one_does_not():
+    assert run([("b", 0.2)], [("a", 0.28), ("b", 0.1)]).kb_id == "a"
+    assert run([("b", 0.2)], [("a", 0.2), ("b", 0.02)]).kind != ANSWER
+
+
+def test_a_near_tie_without_agreement_does_not_answer_even_with_a_high_score():
+    assert run([("b", 0.2)], [("a", 0.5), ("b", 0.49)]).kind == CLARIFY
+
+
 def test_confident_selector_without_lexical_support_does_not_answer():
     # RasaHQ/rasa#9723: nonsense gets a confident FAQ; the retriever finds nothing close.
     decision = run([("a", 0.95), ("b", 0.01)], [("b", 0.05), ("a", 0.02)])
