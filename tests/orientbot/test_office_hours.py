@@ -54,31 +54,17 @@ def test_holidays_can_be_switched_off():
     assert hours.is_open(paris(2026, 12, 21, 10, 0))
 
 
-def test_due_time_during_hours():
-    assert HOURS.due_at(paris(2026, 12, 7, 10, 0), priority="normal", live=True) == paris(2026, 12, 7, 10, 30)
-    assert HOURS.due_at(paris(2026, 12, 7, 10, 0), priority="urgent", live=True) == paris(2026, 12, 7, 10, 15)
-
-
-def test_due_time_carries_over_the_closing_time():
-    # 15 minutes left on Monday, 15 more on Tuesday morning.
-    assert HOURS.due_at(paris(2026, 12, 7, 17, 45), priority="normal", live=True) == paris(2026, 12, 8, 9, 15)
-
-
-def test_evening_question_is_answered_next_working_morning():
-    assert HOURS.due_at(paris(2026, 12, 7, 21, 30), priority="normal", live=False) == paris(2026, 12, 8, 13, 0)
-
-
-def test_friday_night_question_is_answered_on_monday():
-    assert HOURS.due_at(paris(2026, 12, 11, 20, 0), priority="normal", live=False) == paris(2026, 12, 14, 13, 0)
-
-
-def test_question_before_a_public_holiday_skips_it():
-    # Tuesday 10 November in the evening; Wednesday 11 November is a public holiday.
-    assert HOURS.due_at(paris(2026, 11, 10, 19, 0), priority="normal", live=False) == paris(2026, 11, 12, 13, 0)
-
-
-def test_question_before_school_holidays_is_due_after_them():
-    assert HOURS.due_at(paris(2026, 12, 18, 19, 0), priority="normal", live=False) == paris(2027, 1, 4, 13, 0)
+@pytest.mark.parametrize("created, priority, live, due", [
+    (paris(2026, 12, 7, 10, 0), "normal", True, paris(2026, 12, 7, 10, 30)),  # during hours
+    (paris(2026, 12, 7, 10, 0), "urgent", True, paris(2026, 12, 7, 10, 15)),
+    (paris(2026, 12, 7, 17, 45), "normal", True, paris(2026, 12, 8, 9, 15)),  # 15 min on Monday, 15 on Tuesday
+    (paris(2026, 12, 7, 21, 30), "normal", False, paris(2026, 12, 8, 13, 0)),  # evening: next working morning
+    (paris(2026, 12, 11, 20, 0), "normal", False, paris(2026, 12, 14, 13, 0)),  # Friday night: Monday
+    (paris(2026, 11, 10, 19, 0), "normal", False, paris(2026, 11, 12, 13, 0)),  # the eve of 11 November
+    (paris(2026, 12, 18, 19, 0), "normal", False, paris(2027, 1, 4, 13, 0)),  # before the Christmas holidays
+])
+def test_due_times(created, priority, live, due):
+    assert HOURS.due_at(created, priority=priority, live=live) == due
 
 
 def test_say_when_in_french():
