@@ -12,9 +12,8 @@ from typing import Optional, Tuple
 from orientbot.normalise import normalise
 
 TOPICS: Tuple[Tuple[str, str], ...] = (
-    ("Mal-être et danger", r"harcel|suicid|frapp|violen|menac|me tuer|en finir|danger|maltrait"),
+    ("Mal-être et danger", r"harcel|suicid|frapp|violen|menac|me tuer|en finir|danger|maltrait|moqu|insult"),
     ("Parcoursup", r"parcoursup|psup|voeu|phase complementaire|liste d attente|projet motive"),
-    ("Affelnet et lycée", r"affelnet|seconde|lycee|3e|troisieme|college|derogation|conseil de classe|appel"),
     ("Apprentissage et alternance", r"apprenti|alternance|contrat|cfa|employeur|patron"),
     ("Stages (PFMP)", r"stage|pfmp|gratification|tuteur"),
     ("Bourses et vie étudiante", r"bourse|crous|cvec|logement|echelon|argent|aide"),
@@ -22,6 +21,7 @@ TOPICS: Tuple[Tuple[str, str], ...] = (
     ("BTS, BUT, licence, prépa", r"bts|but\b|iut|licence|fac|universite|prepa|cpge|ecole|master"),
     ("CAP et bac pro", r"cap\b|bac pro|professionnel|chef d oeuvre|famille de metiers"),
     ("Réorientation et décrochage", r"reorient|decroch|redoubl|changer de|arreter|abandon"),
+    ("Affelnet et lycée", r"affelnet|seconde|lycee|3e|troisieme|college|derogation|conseil de classe|appel"),
     ("Accompagnement et mentorat", r"psy|cio|conseiller|mentor|cordee|internat|cned"),
 )
 _COMPILED = tuple((name, re.compile(pattern)) for name, pattern in TOPICS)
