@@ -466,7 +466,7 @@
   }
   function renderWelcome() {
     ui.log.appendChild(el("div", { className: "msg bot welcome" }, [
-      el("p", { className: "who", text: COMMON.bot }),
+      el("p", { className: "who sr", text: COMMON.bot + " :" }),
       el("div", { className: "bubble", text: T.welcome + "\n" + T.privacy })
     ]));
   }

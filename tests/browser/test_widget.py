@@ -9,9 +9,11 @@ from __future__ import annotations
 import json
 import os
 import re
+import threading
 import uuid
 from contextlib import contextmanager
 from datetime import datetime, time, timedelta, timezone
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
@@ -406,6 +408,16 @@ def test_a_whole_conversation_with_the_keyboard_only(browser, stack):
         assert focused(page)["text"].startswith("Une question d'orientation")
         page.keyboard.press("Enter")
         assert answers(page).count() == 1
+        # A "did you mean" choice, from the keyboard: back from the text box to the first candidate.
+        page.keyboard.type("apprentissage")
+        page.keyboard.press("Enter")
+        page.get_by_role("group", name="Propositions").first.wait_for(timeout=WAIT)
+        candidate = page.get_by_role("group", name="Propositions").first.get_by_role("button").first.inner_text()
+        tab_to(page, lambda f: f["text"] == candidate, key="Shift+Tab")
+        page.keyboard.press("Enter")
+        page.locator(".msg.user[data-id]", has_text=candidate).wait_for(timeout=WAIT)
+        assert focused(page)["tag"] == "BUTTON"  # the focus stays where it was, not lost to <body>
+        tab_to(page, lambda f: f["placeholder"] == "Écris ta question…")
         # Erase, confirmed from the keyboard: a new conversation, the old one hidden on the server.
         old_sender = sender_of(page)
         tab_to(page, lambda f: f["text"] == "Effacer la conversation")
@@ -446,6 +458,31 @@ def test_no_serious_accessibility_violation_and_screenshots(browser, stack, audi
         screenshot(page, f"widget-{audience}-{'phone' if viewport is PHONE else 'desktop'}.png")
 
 
+def test_a_reply_while_the_window_is_closed_shows_on_the_launcher(browser, stack):
+    with office_hours(stack, ALWAYS_OPEN), person(browser, stack) as page:
+        open_chat(page)
+        page.get_by_role("button", name="Parler à un conseiller").click()
+        page.locator(".bar [role=status]").filter(has_text="Un conseiller va te répondre").wait_for(timeout=WAIT)
+        page.keyboard.press("Escape")
+        counsellor_replies(stack, open_ticket(stack, sender_of(page)), "Bonjour, je suis là.")
+        page.get_by_role("button", name=re.compile(r"Une question d'orientation \? \(1 nouveau message\)")).wait_for(timeout=35_000)
+        launcher(page).click()
+        assert page.locator(".msg.counsellor").is_visible()
+        assert page.get_by_role("button", name=LAUNCHER["eleve"], exact=True).count() == 1  # badge cleared
+
+
+def test_reduced_motion_stops_the_typing_animation(browser, stack):
+    context = browser.new_context(viewport=DESKTOP, reduced_motion="reduce")
+    page = context.new_page()
+    try:
+        page.goto(f"{stack.rasa_url}/webhooks/chat/widget/demo-ent.html")
+        page.get_by_role("button", name=LAUNCHER["eleve"]).click()
+        name = page.locator(".dots span").first.evaluate("s => getComputedStyle(s).animationName")
+        assert name == "none"
+    finally:
+        context.close()
+
+
 def test_zoom_200_percent_keeps_everything_reachable(browser, stack):
     """1280 px at 200 % is a 640 × 400 CSS-pixel viewport: the window goes full screen, nothing is cut off."""
     with person(browser, stack, viewport={"width": 640, "height": 400}) as page:
@@ -476,6 +513,55 @@ def test_the_host_page_css_does_not_leak_in_and_the_widget_does_not_leak_out(bro
         assert page.evaluate("document.styleSheets.length") == 1  # no stylesheet added to the page
         # The only things the widget added to the page: its host element (and its shadow root).
         assert page.evaluate("[...document.body.children].filter(e => e.tagName.includes('-')).map(e => e.tagName)") == ["ORIENTBOT-CHAT"]
+
+
+@contextmanager
+def another_site(html: str):
+    """A page on another origin than the bot (another port), as an ENT is: a tiny http.server in a thread."""
+    body = html.encode()
+
+    class Page(BaseHTTPRequestHandler):
+        def do_GET(self):
+            self.send_response(200)
+            self.send_header("Content-Type", "text/html; charset=utf-8")
+            self.send_header("Content-Length", str(len(body)))
+            self.end_headers()
+            self.wfile.write(body)
+
+        def log_message(self, *args):
+            pass
+
+    server = ThreadingHTTPServer(("127.0.0.1", 0), Page)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    try:
+        yield f"http://127.0.0.1:{server.server_port}"
+    finally:
+        server.shutdown()
+        server.server_close()
+
+
+def test_the_snippet_works_cross_origin_in_another_sites_page_with_no_third_party_request(browser, stack):
+    snippet = (f'<script src="{stack.rasa_url}/webhooks/chat/widget/orientbot-widget.js" defer '
+               f'data-bot-url="{stack.rasa_url}" data-audience="parent" data-school="Lycée Jean Jaurès" '
+               f'data-color="#1d4ed8"></script>')
+    html = f'<!doctype html><html lang="fr"><head><title>ENT</title></head><body><main><h1>ENT</h1></main>{snippet}</body></html>'
+    with another_site(html) as ent:
+        context = browser.new_context(viewport=PHONE)
+        page = context.new_page()
+        requests = []
+        page.on("request", lambda request: requests.append(request.url))
+        try:
+            page.goto(f"{ent}/accueil")
+            page.audience = "parent"
+            open_chat(page)
+            ask(page, "Quand les résultats d'Affelnet sont-ils publiés ?")
+            assert answers(page).last.locator(".sources a").count() >= 1
+            assert page.evaluate("document.cookie") == ""
+            strangers = [url for url in requests if not url.startswith((ent, stack.rasa_url))]
+            assert strangers == []
+        finally:
+            context.close()
 
 
 def test_a_low_contrast_accent_colour_is_darkened_to_aa(browser, stack):
