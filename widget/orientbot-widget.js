@@ -64,7 +64,7 @@
         "voir le ou la psy-EN (psychologue de l'Éducation nationale) de ton lycée : rendez-vous à la vie scolaire ou au CDI ;",
         "contacter le CIO (centre d'information et d'orientation) de ton secteur ;"
       ],
-      stored: "Ton message est bien enregistré, mais le bot ne peut pas répondre pour l'instant. Il sera traité dès que possible.",
+      stored: "Ton message est bien enregistré, mais le bot ne peut pas répondre pour l'instant : il te répondra dès qu'il sera revenu. En attendant, tu peux aussi :",
       urgentTitle: "Besoin d'aide tout de suite ? Appelle, c'est gratuit :",
       urgentNote: "Ta demande est traitée en priorité.",
       unread: function (n) { return n + (n > 1 ? " nouveaux messages" : " nouveau message"); }
@@ -94,7 +94,7 @@
         "demander un rendez-vous avec le ou la psy-EN (psychologue de l'Éducation nationale) de l'établissement, auprès du secrétariat ;",
         "contacter le CIO (centre d'information et d'orientation) de votre secteur ;"
       ],
-      stored: "Votre message est bien enregistré, mais le bot ne peut pas répondre pour l'instant. Il sera traité dès que possible.",
+      stored: "Votre message est bien enregistré, mais le bot ne peut pas répondre pour l'instant : il vous répondra dès qu'il sera revenu. En attendant, vous pouvez aussi :",
       urgentTitle: "Besoin d'aide tout de suite ? Appelez, c'est gratuit :",
       urgentNote: "Votre demande est traitée en priorité.",
       unread: function (n) { return n + (n > 1 ? " nouveaux messages" : " nouveau message"); }
@@ -206,7 +206,8 @@
     ".bar[hidden],.urgent[hidden],.offline[hidden],.confirm[hidden],.typing[hidden]{display:none}",
     ".urgent{padding:.55em .8em;background:#fef2f2;border-bottom:2px solid #b91c1c;color:#7f1d1d;font-size:.9em}",
     ".urgent p{margin:0 0 .25em;font-weight:700}",
-    ".offline ul{margin:0;padding-left:1.2em}",
+    ".offline ul,.ways{margin:0;padding-left:1.2em}",
+    ".msg.system .ways{font-style:normal;text-align:left}",
     ".urgent ul{display:grid;grid-template-columns:repeat(auto-fill,minmax(150px,1fr));gap:0 .8em;margin:0;padding:0;list-style:none}",
     ".urgent li:last-child{grid-column:1/-1}",
     ".urgent a{color:#7f1d1d;font-weight:700}",
@@ -425,7 +426,7 @@
 
   function mount() {
     document.body.appendChild(host);
-    window.addEventListener("online", resync);
+    window.addEventListener("online", function () { flushNotBefore = 0; flushDelay = 3000; resync(); });
     window.addEventListener("pageshow", function (e) { if (e.persisted) resync(); });
     document.addEventListener("visibilitychange", function () { if (document.visibilityState === "visible") resync(); });
     if (conv.sender) {
@@ -461,7 +462,7 @@
     if (started) return;
     started = true;
     if (!ui.log.firstChild) renderWelcome();
-    conv.outbox.forEach(renderPending);
+    conv.outbox.forEach(function (item) { if (!item.stored) renderPending(item); }); // un message déjà enregistré revient par /history
     resync();
   }
   function renderWelcome() {
@@ -499,7 +500,7 @@
       ui.offline.append(
         el("p", { style: "font-weight:700", text: COMMON.offlineTitle }),
         el("p", { text: T.offlineBody }),
-        el("ul", {}, T.offlineWays.map(function (w) { return el("li", { text: w }); }).concat([el("li", { text: COMMON.offlineUrgent })]))
+        otherWays()
       );
     }
     ui.offline.hidden = value;
@@ -576,9 +577,11 @@
     scrollDown();
     flush();
   }
-  var flushing = false;
-  function flush() {
+  // Le bot en panne derrière le canal (503 « stored ») : on réessaie, mais de plus en plus lentement.
+  var flushing = false, flushNotBefore = 0, flushDelay = 3000, flushTimer = null;
+  function flush(now) {
     if (flushing || !conv.outbox.length) return;
+    if (now !== true && Date.now() < flushNotBefore) return;
     flushing = true;
     var item = conv.outbox[0];
     setTyping(true);
@@ -587,10 +590,11 @@
     request("POST", "/message", body, 70000)
       .then(function (res) {
         var pending = shadow.querySelector('[data-client-id="' + item.client_id + '"]');
-        if (res.ok || res.status === 400 || (res.status === 503 && res.json.stored)) {
-          conv.outbox.shift(); // reçu par le serveur (ou refusé pour de bon) : on ne le renverra plus
+        if (res.ok || res.status === 400) {
+          conv.outbox.shift(); // reçu et traité par le serveur (ou refusé pour de bon) : on ne le renverra plus
           persist();
           setOnline(true);
+          flushNotBefore = 0; flushDelay = 3000;
         }
         if (res.ok) {
           if (pending) pending.remove();
@@ -603,9 +607,21 @@
             pending.querySelector(".note").textContent = COMMON.failed + (res.json.error || "requête refusée.");
           }
         } else if (res.status === 503 && res.json.stored) {
+          // Enregistré mais sans réponse : il reste dans la boîte d'envoi (même client_id, donc gardé une
+          // seule fois) et le bot y répondra quand on le renverra, une fois revenu.
           if (pending) pending.remove();
           addMessages(res.json.messages);
-          addLocalNote(T.stored);
+          if (!item.stored) addLocalNote(T.stored, true);
+          item.stored = true;
+          persist();
+          setOnline(true);
+          flushNotBefore = Date.now() + flushDelay;
+          clearTimeout(flushTimer);
+          flushTimer = setTimeout(function () { flush(true); }, flushDelay);
+          flushDelay = Math.min(flushDelay * 2, 60000);
+          flushing = false;
+          setTyping(false);
+          return;
         } else {
           throw new Error("message " + res.status);
         }
@@ -700,9 +716,17 @@
       el("p", { className: "note", text: COMMON.pending })
     ]));
   }
-  function addLocalNote(text) {
-    ui.log.appendChild(el("div", { className: "msg system" }, [el("p", { style: "margin:0", text: text })]));
+  function addLocalNote(text, withOtherWays) {
+    ui.log.appendChild(el("div", { className: "msg system" }, [
+      el("p", { style: "margin:0", text: text }),
+      withOtherWays ? otherWays() : null
+    ]));
     scrollDown();
+  }
+  // Les autres moyens de joindre un conseiller quand le bot ne répond pas.
+  function otherWays() {
+    return el("ul", { className: "ways" }, T.offlineWays.map(function (w) { return el("li", { text: w }); })
+      .concat([el("li", { text: COMMON.offlineUrgent })]));
   }
   function feedbackNode(messageId) {
     var status = el("span", { role: "status" });

@@ -356,6 +356,40 @@ def test_when_the_bot_is_unreachable_the_window_says_so_and_keeps_the_message(br
         assert page.locator(".msg.user[data-id]").count() == 1  # sent once
 
 
+def test_a_stored_but_unanswered_message_is_answered_later_and_a_refused_one_is_explained(browser, stack):
+    """503 {stored: true} (the bot failed after storing the message) and 400 (refused), as the channel says them."""
+    with person(browser, stack) as page:
+        open_chat(page)
+        message = re.compile(r"/webhooks/chat/message$")
+
+        def bot_down(route):
+            # What the channel answers when Rasa fails after storing the message (faked here).
+            body = json.loads(route.request.post_data)
+            route.fulfill(status=503, content_type="application/json", body=json.dumps({
+                "error": "Le bot n'a pas pu répondre.", "stored": True,
+                "messages": [{"id": 10**9, "author": "user", "text": body["text"], "payload": {}, "at": None}]}))
+
+        page.route(message, bot_down)
+        box(page).fill("cb de voeux sur parcoursup ?")
+        box(page).press("Enter")
+        note = page.locator(".msg.system").filter(has_text="Ton message est bien enregistré")
+        note.wait_for()
+        assert "psy-EN" in note.inner_text() and "3114" in note.inner_text()
+        assert page.locator(".msg.pending").count() == 0
+        assert [item["stored"] for item in stored(page)["outbox"]] == [True]  # kept, to be answered later
+        page.unroute(message)
+        page.evaluate("window.dispatchEvent(new Event('online'))")
+        answers(page).first.wait_for(timeout=WAIT)
+        assert stored(page)["outbox"] == []
+
+        page.route(message, lambda route: route.fulfill(status=400, content_type="application/json", body=json.dumps(
+            {"error": "Le message est trop long : peux-tu le raccourcir ?"})))
+        box(page).fill("une autre")
+        box(page).press("Enter")
+        page.get_by_text("Message non envoyé : Le message est trop long : peux-tu le raccourcir ?").wait_for()
+        assert stored(page)["outbox"] == []  # refused for good: not retried forever
+
+
 # ---- keyboard and accessibility ----------------------------------------------------------------------------
 
 def focused(page):
@@ -483,18 +517,19 @@ def test_reduced_motion_stops_the_typing_animation(browser, stack):
         context.close()
 
 
-def test_zoom_200_percent_keeps_everything_reachable(browser, stack):
-    """1280 px at 200 % is a 640 × 400 CSS-pixel viewport: the window goes full screen, nothing is cut off."""
-    with person(browser, stack, viewport={"width": 640, "height": 400}) as page:
+@pytest.mark.parametrize("width, height", [(640, 400), (320, 568)], ids=["zoom-200", "reflow-320"])
+def test_zoom_200_percent_and_320_px_keep_everything_reachable(browser, stack, width, height):
+    """1280 × 800 at 200 % is a 640 × 400 CSS-pixel viewport; WCAG reflow is 320 px: full screen, nothing cut off."""
+    with person(browser, stack, viewport={"width": width, "height": height}) as page:
         open_chat(page)
         ask(page, "cb de voeux sur parcoursup ?")
         size = page.get_by_role("dialog").bounding_box()
-        assert size["width"] == 640 and size["height"] == 400
+        assert size["width"] == width and size["height"] == height
         for name in ("Envoyer", "Parler à un conseiller", "Effacer la conversation", "Fermer la fenêtre de discussion"):
             button = page.get_by_role("button", name=name)
             assert button.is_visible()
             box_ = button.bounding_box()
-            assert 0 <= box_["x"] and box_["x"] + box_["width"] <= 640 and box_["y"] + box_["height"] <= 400
+            assert 0 <= box_["x"] and box_["x"] + box_["width"] <= width and box_["y"] + box_["height"] <= height
         # no horizontal scrolling inside the window
         assert page.evaluate("(() => { const l = document.querySelector('orientbot-chat').shadowRoot.querySelector('.log');"
                              " return l.scrollWidth <= l.clientWidth; })()")
