@@ -104,9 +104,23 @@ def tells_a_personal_situation(text: str) -> bool:
 
 _COMPLAINT = re.compile(
     r"\bnormal\b|\binjuste\b|\bpas juste\b|\bpourquoi moi\b|\bcomprends? pas pourquoi\b|\bscandale|\binadmissible\b"
+    r"|\bpourquoi (?:suis je|ai je|j ai|je suis|je n ai|mon|ma|mes|notre|nos)\b"
 )
 
 
 def sounds_like_a_complaint(text: str) -> bool:
-    """"c'est normal ?", "c'est injuste", "pourquoi moi": someone questioning what happens to them."""
+    """"c'est normal ?", "c'est injuste", "pourquoi ai-je…": someone questioning what happens to them."""
     return bool(_COMPLAINT.search(normalise(text)))
+
+
+_EQUATION = re.compile(r"\d*\s*[a-z]?\s*[-+*/×]\s*\d+\s*=")  # "3x + 5 = 20", "2 + 2 = ?" (not "2026-2027")
+_HOMEWORK = re.compile(
+    r"\b(?:resoudre|resous|calculer|corriger|corrige|traduire|traduis|rediger|redige)\b"
+    r"|\b(?:mon|mes|ce|cet|cette|son|ses|le|un|une|l)\s+(?:exercice|exo|devoir|dm|dissertation|redaction|equation)s?\b"
+)
+
+
+def looks_like_homework(text: str) -> bool:
+    """"résous 3x + 5 = 20", "fais mon exercice": schoolwork, which is not the bot's field (nor a counsellor's)."""
+    # The normaliser drops "=" and "*": equations are looked for in the raw text.
+    return bool(_EQUATION.search(text.lower()) or _HOMEWORK.search(normalise(text)))

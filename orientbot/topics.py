@@ -13,7 +13,7 @@ from orientbot.normalise import normalise
 
 TOPICS: Tuple[Tuple[str, str], ...] = (
     ("Mal-être et danger", r"harcel|suicid|frapp|violen|menac|me tuer|en finir|danger|maltrait|moqu|insult"),
-    ("Parcoursup", r"parcoursup|psup|voeu|phase complementaire|liste d attente|projet motive"),
+    ("Parcoursup", r"parcoursup|psup|voeu|phase complementaire|liste d attente|en attente|\badmis|projet motive"),
     ("Apprentissage et alternance", r"apprenti|alternance|contrat|cfa|employeur|patron"),
     ("Stages (PFMP)", r"stage|pfmp|gratification|tuteur"),
     ("Bourses et vie étudiante", r"bourse|crous|cvec|logement|echelon|argent|aide"),

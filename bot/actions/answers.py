@@ -7,6 +7,7 @@ from rasa_sdk.executor import CollectingDispatcher
 from bot.actions import conversation
 from bot.actions.services import Services
 from orientbot.gate import Decision, decide
+from orientbot.topics import topic_of
 
 
 def gate_decision(tracker: Tracker, services: Services) -> Decision:
@@ -52,7 +53,7 @@ def emit_answer(
     return True
 
 
-def about_orientation(decision: Decision, services: Services) -> bool:
-    """Whether anything in the KB is even remotely close to the message (the retriever's best score)."""
+def about_orientation(decision: Decision, services: Services, text: str) -> bool:
+    """Whether the message is about orientation at all: something in the KB is even remotely close, or it names a topic."""
     best = max((c.retrieval_score for c in decision.candidates), default=0.0)
-    return best >= services.gate.personal_case_min_similarity
+    return best >= services.gate.personal_case_min_similarity or topic_of(text) is not None

@@ -15,9 +15,11 @@ from rasa_sdk.executor import CollectingDispatcher
 
 from bot.actions import conversation
 from bot.actions.answers import about_orientation, emit_answer, gate_decision
-from bot.actions.handover import hand_over
+from bot.actions.handover import general_rule_then_hand_over, hand_over
 from bot.actions.services import Services, ServiceAction
-from orientbot.gate import ANSWER, CLARIFY, OUT_OF_SCOPE, Decision, sounds_like_a_complaint, tells_a_personal_situation
+from orientbot.gate import (
+    ANSWER, CLARIFY, OUT_OF_SCOPE, Decision, looks_like_homework, sounds_like_a_complaint, tells_a_personal_situation,
+)
 from orientbot.normalise import normalise
 from orientbot.safety import detect_distress
 
@@ -44,16 +46,17 @@ def respond(
     if distress is not None:  # whatever the classifiers said
         return hand_over(dispatcher, tracker, services, reason="distress", distress_kind=distress.kind)
     decision = decision or gate_decision(tracker, services)
+    complaint = tells_a_personal_situation(text) and sounds_like_a_complaint(text)
+    if complaint and about_orientation(decision, services, text):
+        # "c'est normal ?" about one's own stage, file or contract: the general rule if known, and a counsellor.
+        return general_rule_then_hand_over(dispatcher, tracker, services, decision=decision, reason="personal_case")
     if decision.kind == ANSWER and emit_answer(dispatcher, tracker, services, decision.kb_id, decision.confidence):
         return [SlotSet("clarification_pending", False)]
-    if decision.kind == OUT_OF_SCOPE:
+    if decision.kind == OUT_OF_SCOPE or looks_like_homework(text):
         dispatcher.utter_message(response="utter_out_of_scope")
         return [SlotSet("clarification_pending", False)]
     if tracker.get_slot("clarification_pending"):
         return hand_over(dispatcher, tracker, services, reason="not_understood", candidates=decision.candidates)
-    if tells_a_personal_situation(text) and sounds_like_a_complaint(text) and about_orientation(decision, services):
-        # "c'est normal ?" about one's own stage, file or contract: a counsellor must look at it.
-        return hand_over(dispatcher, tracker, services, reason="personal_case", candidates=decision.candidates)
     if decision.kind == CLARIFY:
         buttons = []
         for candidate in decision.candidates:
@@ -63,7 +66,7 @@ def respond(
         dispatcher.utter_message(response="utter_clarify", buttons=buttons)
         dispatcher.utter_message(response="utter_clarify_other")
         return [SlotSet("clarification_pending", True)]
-    if tells_a_personal_situation(text) and about_orientation(decision, services):
+    if tells_a_personal_situation(text) and about_orientation(decision, services, text):
         # Someone who told their own story and matched nothing gets a counsellor, not "please rephrase".
         return hand_over(dispatcher, tracker, services, reason="personal_case", candidates=decision.candidates)
     dispatcher.utter_message(response="utter_not_understood")

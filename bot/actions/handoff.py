@@ -7,11 +7,11 @@ from rasa_sdk import Tracker
 from rasa_sdk.executor import CollectingDispatcher
 
 from bot.actions import conversation
-from bot.actions.answers import about_orientation, emit_answer, gate_decision
+from bot.actions.answers import about_orientation, gate_decision
 from bot.actions.faq import respond
-from bot.actions.handover import hand_over
+from bot.actions.handover import general_rule_then_hand_over, hand_over
 from bot.actions.services import ServiceAction
-from orientbot.gate import ANSWER
+from orientbot.gate import looks_like_homework
 from orientbot.safety import detect_distress
 
 REASON_BY_INTENT = {
@@ -30,7 +30,8 @@ class ActionHandoff(ServiceAction):
         services = self.services
         intent = conversation.intent(tracker)
         name, confidence = intent.get("name") or "", float(intent.get("confidence") or 0.0)
-        distress = detect_distress(conversation.original_text(tracker))
+        text = conversation.original_text(tracker)
+        distress = detect_distress(text)
         decision = gate_decision(tracker, services)
         if distress is not None:
             reason = "distress"
@@ -39,15 +40,14 @@ class ActionHandoff(ServiceAction):
             gate = services.gate
             weak = (reason == "distress" and confidence < gate.distress_intent_confidence) or (
                 reason == "personal_case"
-                and (confidence < gate.personal_case_confidence or not about_orientation(decision, services))
+                and (confidence < gate.personal_case_confidence or looks_like_homework(text)
+                     or not about_orientation(decision, services, text))
             )
             if weak:
                 # The classifier alone is not sure enough: answer, clarify or decline like any question.
                 return respond(dispatcher, tracker, services, decision)
-        if reason == "personal_case" and decision.kind == ANSWER:
-            # The general rule helps while the person waits for a counsellor.
-            dispatcher.utter_message(response="utter_general_info_first")
-            emit_answer(dispatcher, tracker, services, decision.kb_id, decision.confidence)
+        if reason == "personal_case":
+            return general_rule_then_hand_over(dispatcher, tracker, services, decision=decision, reason=reason)
         return hand_over(
             dispatcher,
             tracker,

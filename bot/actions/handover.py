@@ -14,8 +14,9 @@ from rasa_sdk.events import SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 
 from bot.actions import conversation
+from bot.actions.answers import emit_answer
 from bot.actions.services import Services
-from orientbot.gate import Candidate
+from orientbot.gate import ANSWER, Candidate, Decision
 from orientbot.office_hours import say_when
 from orientbot.tickets import NewTicket
 from orientbot.topics import topic_of
@@ -92,3 +93,13 @@ def hand_over(
         }}
     )
     return [SlotSet("clarification_pending", False)]
+
+
+def general_rule_then_hand_over(
+    dispatcher: CollectingDispatcher, tracker: Tracker, services: Services, *, decision: Decision, reason: str
+) -> List[Dict[str, Any]]:
+    """A personal case the KB has a general answer for: that answer helps while the person waits for a counsellor."""
+    if decision.kind == ANSWER:
+        dispatcher.utter_message(response="utter_general_info_first")
+        emit_answer(dispatcher, tracker, services, decision.kb_id, decision.confidence)
+    return hand_over(dispatcher, tracker, services, reason=reason, candidates=decision.candidates)

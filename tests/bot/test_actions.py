@@ -1,3 +1,4 @@
+import pytest
 from dataclasses import replace
 
 from rasa_sdk.executor import CollectingDispatcher
@@ -159,3 +160,24 @@ def test_an_unsure_complaint_about_ones_own_stage_goes_to_a_counsellor(services)
                             retrieval_answer_similarity=0.99)
     messages, _ = run(ActionAnswer(services), tracker)
     assert customs(messages, "handoff")[0]["reason"] == "personal_case"
+
+
+def test_a_complaint_about_ones_own_situation_gets_the_general_rule_and_a_counsellor(services):
+    tracker = make_tracker("on m'a dit que j'avais droit à 10 voeux sur parcoursup mais moi j'en ai que 5, c'est normal ?",
+                           selector=[("parcoursup-voeux", 0.9), ("cvec-montant", 0.05)])
+    messages, _ = run(ActionAnswer(services), tracker)
+    assert customs(messages, "answer")[0]["kb_id"] == "parcoursup-voeux"  # the gate would have answered alone
+    assert messages[0]["response"] == "utter_general_info_first"
+    assert customs(messages, "handoff")[0]["reason"] == "personal_case"
+    assert services.tickets.tickets[0].candidates[0]["kb_id"] == "parcoursup-voeux"
+
+
+@pytest.mark.parametrize("intent", ["personal_case", "faq", "nlu_fallback"])
+def test_homework_is_declined_kindly_without_a_ticket_whatever_the_intent(services, intent):
+    tracker = make_tracker("tu peux me résoudre 3x + 5 = 20 et m'expliquer c pour demain", intent=intent,
+                           confidence=0.97, selector=[("cvec-montant", 0.4), ("parcoursup-voeux", 0.3)])
+    services.gate = replace(services.gate, personal_case_min_similarity=0.0)
+    action = ActionHandoff(services) if intent == "personal_case" else ActionAnswer(services)
+    messages, _ = run(action, tracker)
+    assert [m.get("response") for m in messages] == ["utter_out_of_scope"]
+    assert services.tickets.tickets == []
