@@ -148,7 +148,7 @@
     return "#" + rgb.map(function (v) { return ("0" + v.toString(16)).slice(-2); }).join("");
   }
 
-  // ---- Persistance : seulement après l'ouverture (pas de cookie, rien avant consentement d'usage) --
+  // ---- Persistance : rien n'est écrit avant la première ouverture, et jamais de cookie --------------
   var saved = readStore();
   var conv = {
     sender: saved && saved.sender,
@@ -473,8 +473,8 @@
   }
 
   // ---- Réseau ---------------------------------------------------------------------------------------
-  function request(method, path, body, timeoutMs) {
-    var controller = new AbortController();
+  function request(method, path, body, timeoutMs, controller) {
+    controller = controller || new AbortController();
     var timer = setTimeout(function () { controller.abort(); }, timeoutMs || 20000);
     return fetch(API + path, {
       method: method, credentials: "omit", cache: "no-store", signal: controller.signal,
@@ -528,21 +528,27 @@
   }
 
   // Long polling : le message d'un conseiller arrive dès qu'il est écrit, sans recharger la page.
+  // Une attente abandonnée est annulée (abort) : sinon elle garderait l'une des 6 connexions HTTP/1.1
+  // que le navigateur ouvre vers le bot, et quelques réveils suffiraient à bloquer l'envoi des messages.
   var polling = null, pollGeneration = 0, retryTimer = null, retryDelay = 2000;
   function poll() {
     if (!conv.sender || polling) return;
-    var generation = ++pollGeneration;
-    polling = request("GET", "/events" + q({ sender: conv.sender, after: conv.lastId, wait: 25 }), null, 40000)
+    var generation = ++pollGeneration, startedAt = Date.now();
+    polling = new AbortController();
+    request("GET", "/events" + q({ sender: conv.sender, after: conv.lastId, wait: 25 }), null, 40000, polling)
       .then(function (res) {
         if (generation !== pollGeneration) return;
         if (!res.ok) throw new Error("events " + res.status);
         setOnline(true);
         retryDelay = 2000;
-        addMessages(res.json.messages);
+        var messages = res.json.messages || [];
+        addMessages(messages);
         setState(res.json.state);
         if (conv.outbox.length) flush();
         polling = null;
-        poll();
+        // Jamais plus d'une attente par seconde, même si le serveur répondait tout de suite à vide.
+        setTimeout(function () { if (generation === pollGeneration) poll(); },
+                   messages.length ? 0 : Math.max(0, 1000 - (Date.now() - startedAt)));
       })
       .catch(function () {
         if (generation !== pollGeneration) return;
@@ -551,7 +557,11 @@
         retryLater();
       });
   }
-  function stopPolling() { pollGeneration++; polling = null; }
+  function stopPolling() {
+    pollGeneration++;
+    if (polling) polling.abort();
+    polling = null;
+  }
   function retryLater() {
     clearTimeout(retryTimer);
     retryTimer = setTimeout(function () { retryTimer = null; resync(); }, retryDelay);
