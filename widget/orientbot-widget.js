@@ -387,7 +387,8 @@
   ui.bar = el("div", { className: "bar", hidden: true }, [ui.barText]);
 
   ui.log = el("div", {
-    className: "log", role: "log", "aria-live": "polite", "aria-relevant": "additions", "aria-label": "Conversation", tabindex: "0"
+    // aria-live "off" le temps de recharger l'historique (sinon un lecteur d'écran relirait tout), puis "polite".
+    className: "log", role: "log", "aria-live": "off", "aria-relevant": "additions", "aria-label": "Conversation", tabindex: "0"
   });
   ui.typing = el("div", { className: "typing", hidden: true }, [
     el("span", { className: "dots", "aria-hidden": "true" }, [el("span"), el("span"), el("span")]), " " + COMMON.typing
@@ -519,6 +520,7 @@
         retryDelay = 2000;
         (res.json.messages || []).forEach(addMessage);
         scrollDown();
+        ui.log.setAttribute("aria-live", "polite");
         setState(res.json.state);
         flush();
         stopPolling(); // une attente commencée avant la mise en veille peut être morte : on repart

@@ -184,6 +184,7 @@ def test_an_answer_comes_in_the_right_form_of_address_with_its_source_link(brows
         answer = answers(page).last
         text = answer.locator(".bubble").inner_text()
         assert "Affelnet" in text and re.search(address, text, re.I) and not re.search(not_address, text, re.I)
+        assert page.get_by_role("log", name="Conversation").get_attribute("aria-live") == "polite"
         source = answer.locator(".sources a").first
         assert source.get_attribute("href").startswith("https://")
         assert source.get_attribute("rel") == "noopener noreferrer"
