@@ -21,7 +21,7 @@ from typing import Any, Dict, List, Optional, Protocol
 from sqlalchemy.engine import Engine
 from sqlalchemy.exc import SQLAlchemyError
 
-from orientbot.db import Ticket, session_scope
+from orientbot.db import Ticket, as_utc, session_scope
 
 logger = logging.getLogger(__name__)
 
@@ -128,8 +128,9 @@ class TicketStore:
                 if session.get(Ticket, ticket.id) is not None:
                     continue  # already flushed by an earlier attempt
                 values = asdict(ticket)
-                values["created_at"] = datetime.fromisoformat(values["created_at"])
-                values["due_at"] = datetime.fromisoformat(values["due_at"]) if values["due_at"] else None
+                # In UTC: SQLite keeps the wall-clock time and drops the offset.
+                values["created_at"] = as_utc(datetime.fromisoformat(values["created_at"]))
+                values["due_at"] = as_utc(datetime.fromisoformat(values["due_at"])) if values["due_at"] else None
                 session.add(Ticket(**values, spooled=spooled))
 
     def _append_to_spool(self, ticket: NewTicket) -> None:

@@ -47,7 +47,8 @@ for _ in $(seq 1 180); do
      && curl -fsS -o /dev/null "http://$HOST:$CONSOLE_PORT/login" 2>/dev/null; then
     cat <<MSG
 [run] Le bot répond.
-      Fenêtre de discussion (démo ENT) : http://$HOST:$RASA_PORT/webhooks/chat/widget/demo-ent.html
+      Fenêtre de discussion (démo ENT) : élèves  http://$HOST:$RASA_PORT/webhooks/chat/widget/demo-ent.html
+                                         familles http://$HOST:$RASA_PORT/webhooks/chat/widget/demo-ent-parents.html
       Console des conseillers :          http://$HOST:$CONSOLE_PORT/  (compte initial : voir ci-dessus ou var/console-admin-password.txt)
       API REST : POST http://$HOST:$RASA_PORT/webhooks/rest/webhook
       essai :    curl -s http://$HOST:$RASA_PORT/webhooks/rest/webhook -H 'Content-Type: application/json' \\

@@ -74,3 +74,21 @@ def test_concurrent_handoffs_all_land(engine, tmp_path):
     for thread in threads:
         thread.join()
     assert len(stored_tickets(engine)) == 8
+
+
+def test_times_given_with_an_offset_are_read_back_as_the_same_moment(engine, tmp_path):
+    from datetime import datetime, timezone
+
+    from orientbot import workflow
+    from orientbot.db import session_scope
+    from orientbot.tickets import NewTicket, TicketStore
+
+    ticket = NewTicket(sender_id="s-offset", priority="normal", reason="asked_for_human", audience="parent",
+                       question="Je souhaite parler à un conseiller.", created_at="2026-12-04T21:00:00+01:00",
+                       mode="deferred", due_at="2026-12-07T13:00:00+01:00")
+    TicketStore(engine, tmp_path / "spool.jsonl").open_ticket(ticket)
+    with session_scope(engine) as session:
+        state = workflow.conversation_state(session, sender_id="s-offset")
+        stored = workflow.get(session, ticket_id=ticket.id)
+        assert workflow.as_utc(stored.created_at) == datetime(2026, 12, 4, 20, 0, tzinfo=timezone.utc)
+    assert datetime.fromisoformat(state.due_at) == datetime(2026, 12, 7, 12, 0, tzinfo=timezone.utc)
