@@ -63,3 +63,8 @@ CVEC = KnowledgeEntry(
 @pytest.fixture
 def tiny_kb():
     return InMemoryKnowledgeBase((VOEUX, CVEC))
+
+
+def pytest_collection_modifyitems(items):
+    """Browser tests last: Playwright's session keeps an event loop running, which the console's asyncio tests need free."""
+    items.sort(key=lambda item: item.get_closest_marker("browser") is not None)
