@@ -3,7 +3,7 @@
 Owns the console's command line: serving (host and port from the options or
 the settings, the database from ``ORIENTBOT_DATABASE_URL``), the first admin
 account when there is none (its random password printed once and written to
-``var/console-admin-password.txt``, mode 600), and creating accounts with a
+``console.admin_password_file``, mode 600), and creating accounts with a
 password read from stdin or a file, never from the command line.
 """
 from __future__ import annotations
@@ -21,9 +21,7 @@ from aiohttp import web
 from console.app import create_app
 from orientbot import accounts
 from orientbot.db import create_schema, make_engine, session_scope
-from orientbot.settings import PROJECT_ROOT, load_settings
-
-ADMIN_PASSWORD_FILE = PROJECT_ROOT / "var" / "console-admin-password.txt"
+from orientbot.settings import load_settings
 
 
 def _write_private(path: Path, text: str) -> None:
@@ -34,7 +32,7 @@ def _write_private(path: Path, text: str) -> None:
     os.chmod(path, 0o600)
 
 
-def ensure_first_admin(engine, *, password_file: Path = ADMIN_PASSWORD_FILE) -> Optional[str]:
+def ensure_first_admin(engine, *, password_file: Path) -> Optional[str]:
     """Create ``admin`` with a random password when no account exists; returns the password, once."""
     with session_scope(engine) as session:
         if accounts.has_accounts(session):
@@ -61,10 +59,12 @@ def serve(args: argparse.Namespace) -> None:
     settings = load_settings()
     engine = make_engine(settings.database_url)
     create_schema(engine)
-    password = ensure_first_admin(engine)
+    password_file = settings.console.admin_password_file
+    password = ensure_first_admin(engine, password_file=password_file)
     if password:
         print(f"Premier compte créé : identifiant « admin », mot de passe {password}\n"
-              f"(aussi dans {ADMIN_PASSWORD_FILE}, lisible par vous seul ; changez-le ensuite).", flush=True)
+              f"(aussi dans {password_file}, lisible par vous seul ; changez-le ensuite depuis « Mon compte »).",
+              flush=True)
     host, port = args.host or settings.console.host, args.port or settings.console.port
     print(f"Console des conseillers : http://{host}:{port}/", flush=True)
     web.run_app(create_app(settings, engine), host=host, port=port, print=None, access_log=None)

@@ -1,7 +1,8 @@
 """The admins' pages: accounts and office hours.
 
 Owns the forms an admin fills in: creating an account, changing its role or
-deactivating it (never deleting: tickets keep their owner), and the office
+deactivating it (never deleting: tickets keep their owner), resetting its
+password (its sessions end), and the office
 hours (weekly hours, closed periods typed one per line, the delays promised to
 families).  A refused value is explained in French and the form keeps what
 was typed.
@@ -44,17 +45,30 @@ async def create_account(request: web.Request) -> web.Response:
     raise see_other("/admin/accounts", "created")
 
 
-async def update_account(request: web.Request) -> web.Response:
+async def _change_account(request: web.Request, change, notice: str) -> web.Response:
+    """``change(session, counsellor_id, fields)`` on the account of the URL, then back to the accounts page."""
     fields = await form(request)
     try:
         counsellor_id = int(request.match_info["counsellor_id"])
         with db(request) as session:
-            accounts.update_account(session, counsellor_id=counsellor_id, role=fields.get("role", ""),
-                                    active=fields.get("active") == "1")
+            change(session, counsellor_id, fields)
     except ValueError as error:  # AccountError, or an id that is not a number
         message = sentence(error) if isinstance(error, accounts.AccountError) else "Ce compte n'existe pas."
         return _accounts_page(request, error=message, status=400)
-    raise see_other("/admin/accounts", "updated")
+    raise see_other("/admin/accounts", notice)
+
+
+async def update_account(request: web.Request) -> web.Response:
+    return await _change_account(request, lambda session, counsellor_id, fields: accounts.update_account(
+        session, counsellor_id=counsellor_id, role=fields.get("role", ""), active=fields.get("active") == "1"),
+        "updated")
+
+
+async def reset_password(request: web.Request) -> web.Response:
+    """A new password chosen by the admin (too long is refused, not cut); every session of the account ends."""
+    return await _change_account(request, lambda session, counsellor_id, fields: accounts.set_password(
+        session, counsellor_id=counsellor_id, password=fields.get("password", "")[:accounts.MAX_PASSWORD_CHARS + 1]),
+        "password_reset")
 
 
 def _hours_values(hours: OfficeHours) -> dict:
@@ -113,5 +127,6 @@ def routes() -> list:
     return [
         web.get("/admin/accounts", accounts_page), web.post("/admin/accounts", create_account),
         web.post("/admin/accounts/{counsellor_id}", update_account),
+        web.post("/admin/accounts/{counsellor_id}/password", reset_password),
         web.get("/admin/hours", hours_page), web.post("/admin/hours", save_hours),
     ]

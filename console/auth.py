@@ -4,7 +4,8 @@ Owns the console's session cookie (HttpOnly, SameSite=Strict, Secure behind
 HTTPS) and the checks made before any handler runs: a live session (else a
 redirect to /login, or 401 JSON for the API), the CSRF token on every POST
 (hidden field or ``X-CSRF-Token`` header), the admin role for /admin pages.
-The log-in form itself is protected by a double-submit token.
+The log-in form itself is protected by a double-submit token, and repeated
+failures lock a username or an address for a while (``accounts.log_in``).
 """
 from __future__ import annotations
 
@@ -14,7 +15,7 @@ from urllib.parse import quote
 
 from aiohttp import web
 
-from console.pages import SETTINGS, User, db, form, now, render, see_other
+from console.pages import SETTINGS, User, db, form, now, render, see_other, sentence
 from orientbot import accounts
 
 COOKIE = "orientbot_console"
@@ -29,6 +30,14 @@ def wants_json(request: web.Request) -> bool:
 
 def _same(sent: str, expected: str) -> bool:
     return bool(sent) and bool(expected) and hmac.compare_digest(sent.encode(), expected.encode())
+
+
+def client_address(request: web.Request) -> str:
+    """Who is trying to log in: the peer, or behind a trusted proxy the address it appended to X-Forwarded-For."""
+    forwarded = request.headers.get("X-Forwarded-For", "")
+    if request.app[SETTINGS].console.trust_forwarded_for and forwarded.strip():
+        return forwarded.split(",")[-1].strip()[:64]
+    return (request.remote or "")[:64]
 
 
 def _safe_next(target: str) -> str:
@@ -88,7 +97,11 @@ async def login(request: web.Request) -> web.Response:
                            error="La page de connexion a expiré : recommencez, s'il vous plaît.")
     settings = request.app[SETTINGS].console
     with db(request) as session:
-        account = accounts.verify(session, username=username, password=fields.get("password", "")[:accounts.MAX_PASSWORD_CHARS])
+        try:
+            account = accounts.log_in(session, username=username, address=client_address(request), now=now(request),
+                                      password=fields.get("password", "")[:accounts.MAX_PASSWORD_CHARS])
+        except accounts.TooManyAttempts as refused:
+            return _login_form(request, next_url=next_url, username=username, status=429, error=sentence(refused))
         if account is None:
             return _login_form(request, next_url=next_url, username=username, status=401,
                                error="Identifiant ou mot de passe incorrect.")

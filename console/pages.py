@@ -37,6 +37,8 @@ NOTICES = {
     "rejected": "Proposition refusée.",
     "created": "Compte créé.",
     "updated": "Modifications enregistrées.",
+    "password_changed": "Votre mot de passe est changé ; vos autres sessions sont fermées.",
+    "password_reset": "Mot de passe réinitialisé : les sessions ouvertes de ce compte sont fermées.",
     "bye": "Vous êtes déconnecté·e. À bientôt !",
 }
 

@@ -5,7 +5,10 @@ with werkzeug's scrypt (never stored or logged in clear), two roles
 (``counsellor``, ``admin``), accounts deactivated rather than deleted (tickets
 keep pointing at their owner).  A session is a random token kept by the
 browser in a cookie; only its SHA-256 is stored, with an expiry and the CSRF
-token every form and fetch must send back.
+token every form and fetch must send back.  Failed log-ins are kept a short
+while in the database (so that several console processes count alike): five
+within 15 minutes for one username, or from one address, refuse further
+attempts for 15 minutes, whether the account exists or not.
 
 Repository functions: keyword-only arguments, a session passed in, the moment
 ``now`` passed in.
@@ -13,6 +16,7 @@ Repository functions: keyword-only arguments, a session passed in, the moment
 from __future__ import annotations
 
 import hashlib
+import math
 import re
 import secrets
 from dataclasses import dataclass
@@ -23,7 +27,7 @@ from sqlalchemy import delete, func, select
 from sqlalchemy.orm import Session
 from werkzeug.security import check_password_hash, generate_password_hash
 
-from orientbot.db import Counsellor, WebSession, as_utc
+from orientbot.db import Counsellor, LoginAttempt, WebSession, as_utc
 
 ROLES = ("counsellor", "admin")
 ROLE_LABELS = {"counsellor": "conseiller ou conseillère", "admin": "administrateur ou administratrice"}
@@ -32,10 +36,23 @@ MAX_PASSWORD_CHARS = 200
 _USERNAME = re.compile(r"^[a-z0-9][a-z0-9._-]{1,39}$")
 # Verifying against this when the user does not exist takes as long as a real check.
 _DUMMY_HASH = generate_password_hash("not a password", method="scrypt")
+MAX_LOGIN_FAILURES = 5
+LOGIN_WINDOW = timedelta(minutes=15)
+LOGIN_LOCKOUT = timedelta(minutes=15)
 
 
 class AccountError(ValueError):
     """A refused account change; the message is French and can be shown as is."""
+
+
+class TooManyAttempts(AccountError):
+    """Log-ins refused for a while after repeated failures; says nothing of whether the account exists."""
+
+    def __init__(self, until: datetime, now: datetime) -> None:
+        minutes = max(1, math.ceil((until - now).total_seconds() / 60))
+        super().__init__(f"trop de tentatives de connexion : par sécurité, réessayez dans {minutes} minute"
+                         f"{'s' if minutes > 1 else ''}")
+        self.until = until
 
 
 def hash_password(password: str) -> str:
@@ -60,10 +77,14 @@ def create_counsellor(session: Session, *, username: str, password: str, display
     return account
 
 
+def _login_name(username: Optional[str]) -> str:
+    return (username or "").strip().lower()
+
+
 def verify(session: Session, *, username: str, password: str) -> Optional[Counsellor]:
     """The active account matching these credentials, or None (same answer for every kind of failure)."""
     account = session.execute(
-        select(Counsellor).where(Counsellor.username == (username or "").strip().lower())
+        select(Counsellor).where(Counsellor.username == _login_name(username))
     ).scalars().first()
     if account is None or not account.active:
         check_password_hash(_DUMMY_HASH, password or "")
@@ -106,10 +127,69 @@ def update_account(session: Session, *, counsellor_id: int, role: str, active: b
     return account
 
 
-def set_password(session: Session, *, counsellor_id: int, password: str) -> None:
+def set_password(session: Session, *, counsellor_id: int, password: str, keep_token: Optional[str] = None) -> None:
+    """A new password; every session of the account ends, but the one of ``keep_token`` (its owner's, changing it)."""
     account = _account(session, counsellor_id)
     account.password_hash = hash_password(password)
-    session.execute(delete(WebSession).where(WebSession.counsellor_id == counsellor_id))
+    ended = delete(WebSession).where(WebSession.counsellor_id == counsellor_id)
+    if keep_token:
+        ended = ended.where(WebSession.token_hash != _digest(keep_token))
+    session.execute(ended)
+
+
+def change_password(session: Session, *, counsellor_id: int, current_password: str, new_password: str,
+                    keep_token: Optional[str], address: str, now: datetime) -> None:
+    """A counsellor's own change; a wrong current password counts as a failed log-in.
+
+    That failure is written before AccountError is raised: catch it inside the session, which then commits it.
+    """
+    account = _account(session, counsellor_id)
+    refuse_if_locked(session, username=account.username, address=address, now=now)
+    if not check_password_hash(account.password_hash, current_password or ""):
+        record_login_failure(session, username=account.username, address=address, now=now)
+        raise AccountError("le mot de passe actuel n'est pas le bon")
+    set_password(session, counsellor_id=counsellor_id, password=new_password, keep_token=keep_token)
+
+
+def login_locked_until(session: Session, *, username: str, address: str, now: datetime) -> Optional[datetime]:
+    """The end of the lock on this username or address, if one is on: 15 minutes after 5 failures within 15 minutes."""
+    now = as_utc(now)
+    ends = []
+    for column, value in ((LoginAttempt.username, _login_name(username)[:80]), (LoginAttempt.address, address[:64])):
+        if not value:  # no address known (a Unix socket): only the username counts
+            continue
+        times = sorted(as_utc(moment) for moment in session.execute(
+            select(LoginAttempt.attempted_at).where(column == value,
+                                                    LoginAttempt.attempted_at > now - LOGIN_WINDOW - LOGIN_LOCKOUT)
+        ).scalars())
+        ends += [times[last] + LOGIN_LOCKOUT for last in range(MAX_LOGIN_FAILURES - 1, len(times))
+                 if times[last] - times[last - MAX_LOGIN_FAILURES + 1] <= LOGIN_WINDOW]
+    return max((end for end in ends if end > now), default=None)
+
+
+def refuse_if_locked(session: Session, *, username: str, address: str, now: datetime) -> None:
+    until = login_locked_until(session, username=username, address=address, now=now)
+    if until is not None:
+        raise TooManyAttempts(until, as_utc(now))
+
+
+def record_login_failure(session: Session, *, username: str, address: str, now: datetime) -> None:
+    now = as_utc(now)
+    session.execute(delete(LoginAttempt).where(LoginAttempt.attempted_at <= now - LOGIN_WINDOW - LOGIN_LOCKOUT))
+    session.add(LoginAttempt(username=_login_name(username)[:80], address=address[:64], attempted_at=now))
+    session.flush()
+
+
+def log_in(session: Session, *, username: str, password: str, address: str, now: datetime) -> Optional[Counsellor]:
+    """``verify`` behind the limit: TooManyAttempts while locked (nothing checked, nothing counted), None on a
+    failure (counted, known account or not), the account on a success (its username's failures forgotten)."""
+    refuse_if_locked(session, username=username, address=address, now=now)
+    account = verify(session, username=username, password=password)
+    if account is None:
+        record_login_failure(session, username=username, address=address, now=now)
+    else:
+        session.execute(delete(LoginAttempt).where(LoginAttempt.username == account.username))
+    return account
 
 
 def _digest(token: str) -> str:

@@ -231,6 +231,17 @@ class AppSetting(Base):
     updated_at = Column(DateTime(timezone=True), nullable=False, default=utcnow, onupdate=utcnow)
 
 
+class LoginAttempt(Base):
+    """A failed console log-in, kept a short while so that every console process limits guessing alike."""
+
+    __tablename__ = "login_attempts"
+
+    id = Column(Integer, primary_key=True, autoincrement=True)
+    username = Column(String(80), nullable=False, index=True)
+    address = Column(String(64), nullable=False, index=True)
+    attempted_at = Column(DateTime(timezone=True), nullable=False, default=utcnow, index=True)
+
+
 def make_engine(url: str) -> Engine:
     """An engine for ``url``; SQLite gets foreign keys and a busy timeout."""
     if url.startswith("sqlite"):

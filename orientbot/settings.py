@@ -54,6 +54,10 @@ class ConsoleSettings:
     session_hours: int = 10
     # How often the action server looks for KB entries approved in the console.
     kb_refresh_seconds: int = 5
+    # The first start writes the generated admin password here (mode 600).
+    admin_password_file: Path = PROJECT_ROOT / "var" / "console-admin-password.txt"
+    # Behind a reverse proxy: the client's address for the log-in limit is the last one of X-Forwarded-For.
+    trust_forwarded_for: bool = False
 
 
 @dataclass(frozen=True)

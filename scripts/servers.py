@@ -91,6 +91,7 @@ def running_bot(work: Path, model: Path = MODEL, *, with_console: bool = False, 
         ORIENTBOT_TICKET_SPOOL=str(work / "spool.jsonl"),
         ACTION_SERVER_URL=f"http://127.0.0.1:{action_port}/webhook",
         TRACKER_DB=str(work / "tracker.db"),
+        ORIENTBOT_CONSOLE_ADMIN_PASSWORD_FILE=str(work / "console-admin-password.txt"),
     )
     logs = open(work / "servers.log", "w")
     commands = [

@@ -5,10 +5,10 @@ from orientbot.db import session_scope
 from tests.factories import add_ticket
 
 PAGES = ["/", "/queue", "/dashboard", "/tickets/x", "/tickets/x/propose", "/admin/accounts", "/admin/hours",
-         "/admin/proposals"]
+         "/admin/proposals", "/account"]
 POSTS = ["/tickets/x/take", "/tickets/x/reply", "/tickets/x/dismiss", "/tickets/x/hand-back", "/tickets/x/reopen",
          "/tickets/x/propose", "/admin/accounts", "/admin/accounts/1", "/admin/hours", "/admin/proposals/1/approve",
-         "/admin/proposals/1/reject", "/logout"]
+         "/admin/proposals/1/reject", "/logout", "/admin/accounts/1/password", "/account/password"]
 
 
 @pytest.mark.parametrize("path", PAGES)

@@ -4,7 +4,7 @@ import pytest
 from sqlalchemy import select
 
 from orientbot import accounts
-from orientbot.db import Counsellor, WebSession, session_scope
+from orientbot.db import Counsellor, LoginAttempt, WebSession, session_scope
 from tests.factories import MONDAY_10H, PASSWORD, add_account
 
 
@@ -78,3 +78,90 @@ def test_password_change_closes_sessions(engine):
         accounts.set_password(session, counsellor_id=alice, password="un-autre-mot-de-passe")
         assert accounts.session_for(session, token=opened.token, now=MONDAY_10H) is None
         assert accounts.verify(session, username="alice", password="un-autre-mot-de-passe") is not None
+
+
+def test_password_change_can_keep_the_session_in_use(engine):
+    with session_scope(engine) as session:
+        alice = add_account(session, "alice").id
+        here, elsewhere = (accounts.open_session(session, counsellor_id=alice, now=MONDAY_10H, hours=10) for _ in "ab")
+        accounts.set_password(session, counsellor_id=alice, password="un-autre-mot-de-passe", keep_token=here.token)
+        assert accounts.session_for(session, token=here.token, now=MONDAY_10H) is not None
+        assert accounts.session_for(session, token=elsewhere.token, now=MONDAY_10H) is None
+
+
+def test_own_password_change_checks_the_current_one_and_counts_a_wrong_one(engine):
+    with session_scope(engine) as session:
+        alice = add_account(session, "alice").id
+    for moment in range(accounts.MAX_LOGIN_FAILURES):
+        with session_scope(engine) as session:
+            with pytest.raises(accounts.AccountError, match="mot de passe actuel"):
+                accounts.change_password(session, counsellor_id=alice, current_password="pas-le-bon", keep_token=None,
+                                         new_password="un-autre-mot-de-passe", address="10.0.0.1",
+                                         now=MONDAY_10H + timedelta(minutes=moment))
+    with session_scope(engine) as session:
+        with pytest.raises(accounts.TooManyAttempts):
+            accounts.change_password(session, counsellor_id=alice, current_password=PASSWORD, keep_token=None,
+                                     new_password="un-autre-mot-de-passe", address="10.0.0.2", now=MONDAY_10H)
+        assert accounts.verify(session, username="alice", password=PASSWORD) is not None
+
+
+def _log_in(engine, username, password, *, minutes=0.0, address="10.0.0.1"):
+    """One attempt in its own transaction, as the console makes it: the account's name, None, or "locked"."""
+    with session_scope(engine) as session:
+        try:
+            account = accounts.log_in(session, username=username, password=password, address=address,
+                                      now=MONDAY_10H + timedelta(minutes=minutes))
+        except accounts.TooManyAttempts as refused:
+            return "locked", str(refused)
+        return account.username if account else None, ""
+
+
+@pytest.mark.parametrize("username", ["alice", "personne"])
+def test_five_failures_lock_a_username_for_15_minutes_whether_it_exists_or_not(engine, username):
+    with session_scope(engine) as session:
+        add_account(session, "alice")
+    for minute in range(5):  # one a minute, from five addresses
+        assert _log_in(engine, username, "mauvais", minutes=minute * 2, address=f"10.0.0.{minute}") == (None, "")
+    refused = _log_in(engine, username, PASSWORD, minutes=8.5, address="10.0.1.1")
+    assert refused == ("locked", "trop de tentatives de connexion : par sécurité, réessayez dans 15 minutes")
+    assert "existe" not in refused[1] and "alice" not in refused[1]
+    assert _log_in(engine, username, PASSWORD, minutes=22.5, address="10.0.1.1") == ("locked", refused[1][:-10] + "1 minute")
+    # Refused attempts are not counted: the lock ends 15 minutes after the fifth failure.
+    assert _log_in(engine, username, PASSWORD, minutes=23, address="10.0.1.1")[0] == ("alice" if username == "alice" else None)
+
+
+def test_failures_spread_over_more_than_15_minutes_do_not_lock(engine):
+    with session_scope(engine) as session:
+        add_account(session, "alice")
+    for minute in (0, 4, 8, 12, 15.5, 20, 24):
+        assert _log_in(engine, "alice", "mauvais", minutes=minute) == (None, "")
+    assert _log_in(engine, "alice", PASSWORD, minutes=25)[0] == "alice"
+
+
+def test_a_success_resets_the_count_for_its_username(engine):
+    with session_scope(engine) as session:
+        add_account(session, "alice")
+    for minute in range(4):
+        _log_in(engine, "alice", "mauvais", minutes=minute, address=f"10.0.0.{minute}")
+    assert _log_in(engine, "Alice", PASSWORD, minutes=4, address="10.0.0.9")[0] == "alice"
+    for minute in range(4):
+        assert _log_in(engine, "alice", "mauvais", minutes=5 + minute, address=f"10.0.1.{minute}") == (None, "")
+    assert _log_in(engine, "alice", PASSWORD, minutes=9, address="10.0.1.9")[0] == "alice"
+
+
+def test_five_failures_from_one_address_lock_every_username_from_there(engine):
+    with session_scope(engine) as session:
+        add_account(session, "alice")
+    for number in range(5):
+        _log_in(engine, f"essai{number}", "mauvais", minutes=number, address="192.0.2.7")
+    assert _log_in(engine, "alice", PASSWORD, minutes=5, address="192.0.2.7")[0] == "locked"
+    assert _log_in(engine, "alice", PASSWORD, minutes=5, address="192.0.2.8")[0] == "alice"
+    assert _log_in(engine, "alice", PASSWORD, minutes=19.5, address="192.0.2.7")[0] == "alice"
+
+
+def test_old_failures_are_tidied_away(engine):
+    for minute in range(3):
+        _log_in(engine, "personne", "mauvais", minutes=minute)
+    _log_in(engine, "quelquun", "mauvais", minutes=33)
+    with session_scope(engine) as session:
+        assert [row.username for row in session.execute(select(LoginAttempt)).scalars()] == ["quelquun"]
