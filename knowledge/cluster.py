@@ -24,6 +24,7 @@ import numpy as np
 from sklearn.cluster import AgglomerativeClustering
 from sklearn.feature_extraction.text import TfidfVectorizer
 
+from knowledge.extract import is_elliptic, without_lead_in
 from knowledge.model import Cluster, QAPair
 from orientbot.kb import KnowledgeEntry, Variant
 from orientbot.normalise import normalise
@@ -238,10 +239,39 @@ def _question_sentence(text: str) -> str:
     return questions[-1] if questions else text.strip()
 
 
+_NEEDS_ANTECEDENT = re.compile(r"(?i)^\W*(?:sa|son|ses|leur|leurs|il|elle|ils|elles|lui|cela|ceci)\b")
+
+
+def _needs_context(sentence: str) -> bool:
+    """Elliptic, or opening on a pronoun that points to someone named earlier ("Sa bourse est-elle…")."""
+    return is_elliptic(sentence) or bool(_NEEDS_ANTECEDENT.match(without_lead_in(sentence)))
+
+
+def _title_of(pair: QAPair) -> Tuple[str, bool]:
+    """A pair's question as a button label that stands alone, and whether context had to be added.
+
+    The last question asked; when it only makes sense after something else, a follow-up shows the
+    subject folded into it ("Stage 3e : la convention ?"), a question inside a longer message the
+    sentence before it ("Mon fils va redoubler sa seconde. Sa bourse est-elle maintenue ?").
+    """
+    text = pair.asked
+    sentence = _question_sentence(text)
+    if not _needs_context(sentence):
+        return sentence, False
+    if pair.context:
+        subject = pair.context.rstrip(" :")
+        return f"{subject[:1].upper()}{subject[1:]} : {without_lead_in(sentence)}", True
+    before = re.findall(r"[^.!?]*[^.!?\s][^.!?]*[.!?]+", text[: text.rfind(sentence)])
+    context = re.sub(r"\s*\[NOM\]", "", _LEAD_IN.sub("", before[-1].strip())) if before else ""
+    if not context or _PLACEHOLDER.search(context):
+        return sentence, False  # nothing before it that a button could show
+    return f"{context[:1].upper()}{context[1:]} {sentence}", True
+
+
 def _keywords(cluster: Cluster, limit: int = 6) -> List[str]:
     counts: Counter = Counter()
     for pair in cluster.pairs:
-        counts.update({w for w in normalise(pair.question).split() if len(w) > 2 and w not in _STOPWORDS | _GENERIC_WORDS})
+        counts.update({w for w in normalise(pair.asked).split() if len(w) > 2 and w not in _STOPWORDS | _GENERIC_WORDS})
     return sorted(counts, key=lambda w: (-counts[w], w))[:limit]
 
 
@@ -250,20 +280,22 @@ def display_question(cluster: Cluster) -> str:
     keywords = set(_keywords(cluster))
 
     def cost(index: int) -> tuple:
-        sentence = _question_sentence(cluster.pairs[index].question)
+        sentence, completed = _title_of(cluster.pairs[index])
         words = normalise(sentence).split()
         return (
             bool(_PLACEHOLDER.search(sentence)),
+            _needs_context(sentence),
             not sentence.endswith("?"),
             len(keywords.intersection(words)) < 2,
             bool(re.match(r"(?i)(et|mais|ok|donc|alors|du coup)\b", sentence)),
+            completed,
             abs(len(sentence) - 70) // 25,
             cluster.pairs[index].asker_role != "parent",
             sentence,
         )
 
     best = min(range(len(cluster.pairs)), key=cost)
-    return _question_sentence(cluster.pairs[best].question)
+    return _title_of(cluster.pairs[best])[0]
 
 
 def build_entries(clusters: Sequence[Cluster]) -> List[KnowledgeEntry]:

@@ -64,6 +64,12 @@ class QAPair:
     transferred: bool = False  # the conversation was handed to someone else after it
     question_ids: Tuple[str, ...] = ()
     answer_ids: Tuple[str, ...] = ()
+    context: str = ""  # the earlier question an elliptic follow-up was prefixed with ("" if it stands alone)
+
+    @property
+    def asked(self) -> str:
+        """The question as the asker typed it, without the context folded in."""
+        return self.question[len(self.context) :].strip() if self.context else self.question
 
 
 @dataclass(frozen=True)

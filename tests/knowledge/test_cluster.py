@@ -63,3 +63,22 @@ def test_campaign_year_ignores_the_year_a_rule_was_created():
     assert campaign_year("Depuis la rentrée 2021, le BUT dure 3 ans (arrêté de 2019).") is None
     entry = build_entries(cluster_pairs([pair("cvec ?", CVEC, cid="a"), pair("la cvec ça coûte ?", CVEC, cid="b")]).clusters)[0]
     assert entry.campaign_year == 2025 and entry.valid_until == date(2026, 8, 31)
+
+
+def test_titles_stand_alone():
+    convention = "La convention de stage est signée par le collège, l'entreprise et tes parents avant le stage."
+    folded = [
+        pair("stage 3e : et la convention ?", convention, cid="a", context="stage 3e :"),
+        pair("stage de 3e : ok et la convention c moi qui la fait ?", convention, cid="b", context="stage de 3e :"),
+    ]
+    [entry] = build_entries(cluster_pairs(folded).clusters)
+    assert entry.title == "Stage de 3e : La convention c moi qui la fait ?"  # the subject, not "et …"
+    # A standalone variant wins over a follow-up; a question inside a message keeps the sentence before it.
+    standalone = folded + [pair("La convention de stage de 3e, qui la signe ?", convention, "parent", cid="c")]
+    assert build_entries(cluster_pairs(standalone).clusters)[0].title == "La convention de stage de 3e, qui la signe ?"
+    bourse = "La bourse de lycée est en général maintenue en cas de redoublement, sans nouvelle demande."
+    in_message = [
+        pair("Bonsoir, mon fils va redoubler sa seconde. Sa bourse est-elle maintenue ?", bourse, "parent", cid="d"),
+        pair("Bonjour. Ma fille redouble. Sa bourse continue-t-elle ?", bourse, "parent", cid="e"),
+    ]
+    assert build_entries(cluster_pairs(in_message).clusters)[0].title == "Mon fils va redoubler sa seconde. Sa bourse est-elle maintenue ?"
