@@ -30,6 +30,27 @@ _URL = re.compile(r"https?://[^\s<>\"')\]]+|www\.[^\s<>\"')\]]+")
 _PERSONAL_URL_HINTS = re.compile(
     r"profil|profile|user|eleve|candidat|dossier|compte|account|ine=|id=|token|session|mailto|@|\d{5,}", re.I
 )
+# Official sites, whose pages are public whatever their path says ("…/Parents-eleves-…", "F32709",
+# "…/constituer-son-dossier/…"): on them only a query string can carry someone's identity.
+_PUBLIC_SITES = re.compile(
+    r"(?:^|\.)(?:gouv\.fr|onisep\.fr|parcoursup\.fr|service-public\.fr|monorientationenligne\.fr|"
+    r"ac-[a-z-]+\.fr|crous-[a-z-]+\.fr|etudiant\.gouv\.fr|education\.fr|cidj\.com|letudiant\.fr|"
+    r"apprentissage\.gouv\.fr|1jeune1solution\.gouv\.fr|francecompetences\.fr|legifrance\.gouv\.fr)$"
+)
+_PERSONAL_QUERY = re.compile(
+    r"(?:^|[&;])(?:ine|id|uid|user|login|token|session|sid|key|code|email|mail|nom|name|dossier)=|@|\d{5,}", re.I
+)
+
+
+def is_personal_link(url: str, names: Sequence[str] = ()) -> bool:
+    """A link that points at someone (a profile, a file, a token), rather than at a public page."""
+    host, _, rest = url.split("//", 1)[-1].partition("/")
+    if "@" in host or any(name.lower() in url.lower() for name in names):
+        return True
+    path, _, query = rest.partition("?")
+    if _PUBLIC_SITES.search(host.split(":")[0].lower()):
+        return bool(_PERSONAL_QUERY.search(query))
+    return bool(_PERSONAL_URL_HINTS.search(rest))
 _PHONE = re.compile(r"(?<![\d\w])(?:(?:\+|00)33[\s.-]?[1-9]|0[1-79])(?:[\s.-]?\d{2}){4}(?![\d])")
 _INE = re.compile(r"\b(?:\d{10}[A-Za-z]|\d{9}[A-Za-z]{2})\b")
 _STREET = (
@@ -117,7 +138,7 @@ class Anonymiser:
             return pattern.sub(repl, value)
 
         text = sub("email", _EMAIL, text)
-        text = sub("url", _URL, text, keep=lambda url: not _PERSONAL_URL_HINTS.search(url.split("//", 1)[-1].split("/", 1)[-1]) and not any(n.lower() in url.lower() for n in names))
+        text = sub("url", _URL, text, keep=lambda url: not is_personal_link(url, names))
         text = sub("phone", _PHONE, text)
         text = sub("ine", _INE, text)
         text = sub("address", _ADDRESS, text)

@@ -1,4 +1,6 @@
-from knowledge.anonymise import Anonymiser
+import pytest
+
+from knowledge.anonymise import Anonymiser, anonymise_text, is_personal_link
 from tests.knowledge.conftest import fake_ner, make_conversation
 
 SEEDED = (
@@ -40,3 +42,25 @@ def test_bad_text_does_not_break_the_stage():
     conversation = make_conversation([{"from": "u", "text": ""}, {"from": "u", "text": "<script>alert('x')</script> 😭"}])
     [clean], _ = Anonymiser().anonymise([conversation])
     assert clean.messages[1].text == "<script>alert('x')</script> 😭"
+
+
+@pytest.mark.parametrize("url, personal", [
+    ("https://www.onisep.fr/Choisir-mes-etudes/College/Parents-eleves-tout-savoir-sur-la-commission-d-appel", False),
+    ("https://www.service-public.fr/particuliers/vosdroits/F32709", False),
+    ("https://www.education.gouv.fr/la-bourse-de-lycee-306954", False),
+    ("https://www.crous-lyon.fr/constituer-son-dossier/", False),
+    ("https://www.parcoursup.gouv.fr", False),
+    ("https://dossier.parcoursup.fr/Candidat/authentification?ine=123456789AB", True),
+    ("https://www.parcoursup.gouv.fr/suivi?token=abc123", True),
+    ("https://ent.example-lycee.fr/profil/lina.bernard", True),
+    ("https://drive.example.com/file/d/1234567890/view", True),
+    ("https://lina.bernard@ent.example.fr/", True),
+    ("https://www.onisep.fr/recherche?q=bts&nom=Bernard", True),
+])
+def test_official_pages_stay_and_links_to_a_person_go(url, personal):
+    assert is_personal_link(url) is personal
+    assert (url in anonymise_text(f"voir {url} stp")) is not personal
+
+
+def test_a_link_naming_a_participant_goes_even_on_an_official_site():
+    assert is_personal_link("https://www.onisep.fr/mon-espace/lina-bernard", names=["Lina-Bernard"])
