@@ -124,3 +124,17 @@ def looks_like_homework(text: str) -> bool:
     """"résous 3x + 5 = 20", "fais mon exercice": schoolwork, which is not the bot's field (nor a counsellor's)."""
     # The normaliser drops "=" and "*": equations are looked for in the raw text.
     return bool(_EQUATION.search(text.lower()) or _HOMEWORK.search(normalise(text)))
+
+
+_HUMAN = re.compile(
+    r"\b(?:veux|voudrais|voudrions|aimerais|aimerions|souhaite\w*|pourriez|pouvez|peux|possible|besoin|prendre"
+    r"|organiser|mettez|mettre|passez|transferez)\b.{0,30}"
+    r"\b(?:parler|echanger|discuter|rendez vous|rdv|entretien|relation|contact|recontacte|rappele|rappeler|moi|recus?)\b"
+    r".{0,40}\b(?:conseill\w*|humain|vraie? personne|quelqu un|psy\w*|cio)\b"
+    r"|\bun humain\b|\bvraie? personne\b|\bpas (?:a )?un (?:bot|robot)\b"
+)
+
+
+def asks_for_a_human(text: str) -> bool:
+    """"je voudrais parler à un conseiller", "un rendez-vous avec la psy-EN": a person is asked for, whatever NLU said."""
+    return bool(_HUMAN.search(normalise(text)))

@@ -18,7 +18,8 @@ from bot.actions.answers import about_orientation, emit_answer, gate_decision
 from bot.actions.handover import general_rule_then_hand_over, hand_over
 from bot.actions.services import Services, ServiceAction
 from orientbot.gate import (
-    ANSWER, CLARIFY, OUT_OF_SCOPE, Decision, looks_like_homework, sounds_like_a_complaint, tells_a_personal_situation,
+    ANSWER, CLARIFY, OUT_OF_SCOPE, Decision, asks_for_a_human, looks_like_homework, sounds_like_a_complaint,
+    tells_a_personal_situation,
 )
 from orientbot.normalise import normalise
 from orientbot.safety import detect_distress
@@ -46,6 +47,8 @@ def respond(
     if distress is not None:  # whatever the classifiers said
         return hand_over(dispatcher, tracker, services, reason="distress", distress_kind=distress.kind)
     decision = decision or gate_decision(tracker, services)
+    if asks_for_a_human(text):  # whatever the classifier said
+        return hand_over(dispatcher, tracker, services, reason="asked_for_human", candidates=decision.candidates)
     complaint = tells_a_personal_situation(text) and sounds_like_a_complaint(text)
     if complaint and about_orientation(decision, services, text):
         # "c'est normal ?" about one's own stage, file or contract: the general rule if known, and a counsellor.

@@ -181,3 +181,11 @@ def test_homework_is_declined_kindly_without_a_ticket_whatever_the_intent(servic
     messages, _ = run(action, tracker)
     assert [m.get("response") for m in messages] == ["utter_out_of_scope"]
     assert services.tickets.tickets == []
+
+
+def test_an_explicit_request_for_a_person_is_handed_over_even_when_nlu_saw_a_question(services):
+    tracker = make_tracker("Pourriez-vous organiser un rendez-vous entre mon fils et un conseiller ?", audience="parent",
+                           selector=[("parcoursup-voeux", 0.9)])
+    messages, _ = run(ActionAnswer(services), tracker)
+    assert customs(messages, "handoff")[0]["reason"] == "asked_for_human"
+    assert not customs(messages, "answer")

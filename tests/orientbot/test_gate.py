@@ -1,4 +1,9 @@
-from orientbot.gate import ANSWER, CLARIFY, NOT_UNDERSTOOD, OUT_OF_SCOPE, decide, sounds_like_a_complaint, tells_a_personal_situation
+import pytest
+
+from orientbot.gate import (
+    ANSWER, CLARIFY, NOT_UNDERSTOOD, OUT_OF_SCOPE, asks_for_a_human, decide, looks_like_homework, sounds_like_a_complaint,
+    tells_a_personal_situation,
+)
 from orientbot.retrieval import Match
 from orientbot.settings import GateSettings
 
@@ -74,3 +79,25 @@ def test_complaints_about_ones_own_situation_are_recognised():
     assert sounds_like_a_complaint("mon tuteur me fait rester tard, c normal ?")
     assert sounds_like_a_complaint("C'est injuste, pourquoi moi ?")
     assert not sounds_like_a_complaint("combien de vœux sur Parcoursup ?")
+
+
+@pytest.mark.parametrize("text, asks", [
+    ("je veux parler à un conseiller", True),
+    ("Est-il possible d'être recontacté par un conseiller ?", True),
+    ("pas un bot, une vraie personne svp", True),
+    ("mon fils a un rdv au CIO demain, que doit-il apporter ?", False),
+    ("mon conseiller principal m'a dit de voir la psy", False),
+    ("combien de voeux sur parcoursup ?", False),
+])
+def test_an_explicit_request_for_a_person(text, asks):
+    assert asks_for_a_human(text) is asks
+
+
+@pytest.mark.parametrize("text, homework", [
+    ("tu peux me résoudre 3x + 5 = 20 et m'expliquer", True),
+    ("fais mes devoirs d'anglais stp", True),
+    ("y a beaucoup de devoirs en prépa ?", False),
+    ("le calendrier 2026-2027 de Parcoursup", False),
+])
+def test_homework_is_recognised(text, homework):
+    assert looks_like_homework(text) is homework
