@@ -105,11 +105,12 @@ def tells_a_personal_situation(text: str) -> bool:
 _COMPLAINT = re.compile(
     r"\bnormal\b|\binjuste\b|\bpas juste\b|\bpourquoi moi\b|\bcomprends? pas pourquoi\b|\bscandale|\binadmissible\b"
     r"|\bpourquoi (?:suis je|ai je|j ai|je suis|je n ai|mon|ma|mes|notre|nos)\b"
+    r"|\bpourtant\b|\bbizarre\b|\bchelou\b|\banormal\b|\bpas logique\b"
 )
 
 
 def sounds_like_a_complaint(text: str) -> bool:
-    """"c'est normal ?", "c'est injuste", "pourquoi ai-je…": someone questioning what happens to them."""
+    """"c'est normal ?", "c'est injuste", "pourquoi ai-je…", "pourtant…": someone questioning what happens to them."""
     return bool(_COMPLAINT.search(normalise(text)))
 
 

@@ -101,3 +101,14 @@ def test_an_explicit_request_for_a_person(text, asks):
 ])
 def test_homework_is_recognised(text, homework):
     assert looks_like_homework(text) is homework
+
+
+@pytest.mark.parametrize("text, complaint", [
+    ("j'ai pourtant 15 de moyenne et je suis refusé partout", True),
+    ("sur mon dossier y a un truc chelou, je suis passé de 50e à 300e", True),
+    ("c'est bizarre, ma note a changé", True),
+    ("comment marche la phase complémentaire ?", False),
+    ("pourquoi faire un BTS plutôt qu'un BUT ?", False),
+])
+def test_a_complaint_about_what_happens_to_oneself(text, complaint):
+    assert sounds_like_a_complaint(text) is complaint
