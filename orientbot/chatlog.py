@@ -18,6 +18,7 @@ from sqlalchemy.orm import Session
 from orientbot.db import ChatMessage, Feedback, as_utc
 
 AUTHORS = ("user", "bot", "counsellor", "system")
+# The longest message a person or a counsellor may send: the chat channel and the console both refuse longer ones.
 MAX_MESSAGE_CHARS = 5000
 
 

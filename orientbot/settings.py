@@ -64,10 +64,7 @@ class ConsoleSettings:
 class ChatSettings:
     """The chat window's channel (``bot/channels/chat.py``)."""
 
-    # Origins of the ENT pages allowed to embed the window, separated by spaces ("*": any).
-    allowed_origins: str = "*"
     long_poll_seconds: int = 25
-    max_message_chars: int = 5000
 
 
 @dataclass(frozen=True)

@@ -24,7 +24,6 @@ from orientbot.office_hours import OfficeHours
 
 OPEN_STATUSES = ("new", "taken", "answered", "reopened")
 WAITING_STATUSES = ("new", "reopened")
-STATUSES = OPEN_STATUSES + ("closed",)
 OFFICE_HOURS_KEY = "office_hours"
 
 

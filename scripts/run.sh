@@ -18,6 +18,9 @@ export PYTHONPATH="$PWD${PYTHONPATH:+:$PYTHONPATH}"
 export ACTION_SERVER_URL=${ACTION_SERVER_URL:-http://127.0.0.1:$ACTION_PORT/webhook}
 export TRACKER_DB=${TRACKER_DB:-$PWD/var/tracker.db}
 
+# The ENT pages allowed to embed the chat window, separated by spaces ("*": any page).
+read -r -a cors_origins <<< "${CHAT_ALLOWED_ORIGINS:-*}"
+
 pids=()
 stop() {
   trap - INT TERM EXIT
@@ -33,7 +36,7 @@ trap stop EXIT
   > >(tee -a var/log/actions.log) 2>&1 &
 pids+=($!)
 "$VENV/bin/rasa" run --model "$MODEL" --endpoints endpoints.yml --credentials credentials.yml \
-  --interface "$HOST" --port "$RASA_PORT" --cors "*" \
+  --interface "$HOST" --port "$RASA_PORT" --cors "${cors_origins[@]}" \
   > >(tee -a var/log/rasa.log) 2>&1 &
 pids+=($!)
 "$VENV/bin/python" -m console serve --host "$HOST" --port "$CONSOLE_PORT" \

@@ -21,6 +21,7 @@ from sanic.request import Request
 from sanic.response import HTTPResponse
 
 from bot.channels.conversations import BadRequest, ChatStore, parse_incoming, parse_sender
+from orientbot.chatlog import MAX_MESSAGE_CHARS
 
 logger = logging.getLogger(__name__)
 
@@ -74,7 +75,7 @@ class ChatInput(InputChannel):
         async def message(request: Request) -> HTTPResponse:
             store = await self._run(self._ready)
             try:
-                incoming = parse_incoming(_json_body(request), max_chars=self._settings.chat.max_message_chars)
+                incoming = parse_incoming(_json_body(request), max_chars=MAX_MESSAGE_CHARS)
                 received = await self._run(store.receive, incoming)
             except BadRequest as error:
                 return _error(str(error))
