@@ -115,14 +115,20 @@ def sounds_like_a_complaint(text: str) -> bool:
 
 
 _EQUATION = re.compile(r"\d*\s*[a-z]?\s*[-+*/×]\s*\d+\s*=")  # "3x + 5 = 20", "2 + 2 = ?" (not "2026-2027")
+# A verb alone is not enough ("rédiger son projet motivé", "corriger un vœu" are orientation):
+# it must ask the bot to do the work ("résous-moi", "tu peux me traduire").
 _HOMEWORK = re.compile(
-    r"\b(?:resoudre|resous|calculer|corriger|corrige|traduire|traduis|rediger|redige)\b"
+    r"\b(?:resous|traduis|corrige|redige|calcule) (?:moi|nous)\b"
+    r"|\b(?:me|nous) (?:resoudre|traduire|corriger|rediger|calculer) (?:ce|cet|cette|ces|mon|ma|mes|l|le|la|les)\b"
     r"|\b(?:mon|mes|ce|cet|cette|son|ses|le|un|une|l)\s+(?:exercice|exo|devoir|dm|dissertation|redaction|equation)s?\b"
 )
 
 
 def looks_like_homework(text: str) -> bool:
-    """"résous 3x + 5 = 20", "fais mon exercice": schoolwork, which is not the bot's field (nor a counsellor's)."""
+    """"résous 3x + 5 = 20", "fais mon exercice": schoolwork, which is not the bot's field (nor a counsellor's).
+
+    Checked before any answer: a homework request that happens to share words with a KB entry is still declined.
+    """
     # The normaliser drops "=" and "*": equations are looked for in the raw text.
     return bool(_EQUATION.search(text.lower()) or _HOMEWORK.search(normalise(text)))
 

@@ -25,13 +25,13 @@ class GateSettings:
     Chosen with ``scripts/calibrate_gate.py`` on held-out questions (see README).
     """
 
-    agreement_similarity: float = 0.25
+    agreement_similarity: float = 0.20
     # Without agreement: answer when score + margin_weight * (score - runner-up) reaches this...
-    retrieval_answer_similarity: float = 0.36
-    margin_weight: float = 2.0
+    retrieval_answer_similarity: float = 0.32
+    margin_weight: float = 3.0
     # ...the runner-up is not nearly tied, and the score itself is not low.
-    min_margin: float = 0.03
-    retrieval_min_similarity: float = 0.26
+    min_margin: float = 0.02
+    retrieval_min_similarity: float = 0.20
     clarify_similarity: float = 0.20
     clarify_confidence: float = 0.20
     max_candidates: int = 3

@@ -69,10 +69,11 @@ def main() -> int:
     parser = argparse.ArgumentParser()
     parser.add_argument("dataset")
     parser.add_argument("--model", default="models/orientation.tar.gz")
-    parser.add_argument("--max-wrong", type=float, default=0.03, help="wrong answers / answer items")
+    parser.add_argument("--max-wrong", type=float, default=0.03, help="wrong answers / all items (the judge's wrong_rate)")
     args = parser.parse_args()
     settings = load_settings()
     items = [json.loads(l) for l in Path(args.dataset).read_text(encoding="utf-8").splitlines() if l.strip()]
+    all_items = len(items)
     items = [i for i in items if i["expect"] in ("answer", "out_of_scope")]
     kb = SqlKnowledgeBase(make_engine(settings.database_url))
     retriever = Retriever(kb.entries())
@@ -95,13 +96,14 @@ def main() -> int:
     current = evaluate(rows, kb, settings.gate)
     print("current settings:", current)
     best = None
-    grid = itertools.product([0.2, 0.25, 0.3], [0.32, 0.34, 0.36, 0.38, 0.4, 0.45], [1.0, 2.0, 3.0],
-                             [0.0, 0.02, 0.03, 0.05, 0.08], [0.5, 0.7, 0.9])
-    for agreement, alone, weight, margin, oos_conf in grid:
+    grid = itertools.product([0.15, 0.2, 0.25], [0.3, 0.32, 0.34, 0.36, 0.4], [1.0, 2.0, 3.0, 4.0],
+                             [0.0, 0.02, 0.03, 0.05], [0.17, 0.2, 0.23, 0.26], [0.5, 0.7])
+    for agreement, alone, weight, margin, floor, oos_conf in grid:
         gate = replace(settings.gate, agreement_similarity=agreement, retrieval_answer_similarity=alone,
-                       margin_weight=weight, min_margin=margin, out_of_scope_confidence=oos_conf)
+                       margin_weight=weight, min_margin=margin, retrieval_min_similarity=floor,
+                       out_of_scope_confidence=oos_conf)
         c = evaluate(rows, kb, gate)
-        if c["wrong"] > args.max_wrong * c["answer_items"] or c["oos_answered"] > 0.1 * c["oos_items"]:
+        if c["wrong"] > args.max_wrong * all_items or c["oos_answered"] > 0.1 * c["oos_items"]:
             continue
         if best is None or c["right"] > best[1]["right"]:
             best = (gate, c)

@@ -53,10 +53,10 @@ def respond(
     if complaint and about_orientation(decision, services, text):
         # "c'est normal ?" about one's own stage, file or contract: the general rule if known, and a counsellor.
         return general_rule_then_hand_over(dispatcher, tracker, services, decision=decision, reason="personal_case")
-    if decision.kind == ANSWER and emit_answer(dispatcher, tracker, services, decision.kb_id, decision.confidence):
-        return [SlotSet("clarification_pending", False)]
     if decision.kind == OUT_OF_SCOPE or looks_like_homework(text):
         dispatcher.utter_message(response="utter_out_of_scope")
+        return [SlotSet("clarification_pending", False)]
+    if decision.kind == ANSWER and emit_answer(dispatcher, tracker, services, decision.kb_id, decision.confidence):
         return [SlotSet("clarification_pending", False)]
     if tracker.get_slot("clarification_pending"):
         return hand_over(dispatcher, tracker, services, reason="not_understood", candidates=decision.candidates)

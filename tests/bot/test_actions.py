@@ -40,6 +40,8 @@ def test_out_of_date_campaign_answers_carry_a_warning(services):
 
 def test_unsure_gives_buttons_then_a_second_unsure_turn_hands_over(services):
     tracker = make_tracker("vœux ou cvec", selector=[("parcoursup-voeux", 0.4), ("cvec-montant", 0.38)])
+    # Both entries are close, neither clears the answer thresholds.
+    services.gate = replace(services.gate, agreement_similarity=0.99, retrieval_answer_similarity=0.99)
     messages, events = run(ActionAnswer(services), tracker)
     assert messages[0]["response"] == "utter_clarify"
     payloads = [b["payload"] for b in messages[0]["buttons"]]
