@@ -10,7 +10,8 @@ came from, the links cited, and the campaign year of dated facts.
 
 Pairs that led to a transfer (a personal case) or that show distress are not
 FAQ material: their questions are returned apart, as examples for the
-``personal_case`` and ``distress`` intents.
+``personal_case`` and ``distress`` intents (a transferred question only when
+it tells the asker's own case: general questions and chatter also precede transfers).
 """
 from __future__ import annotations
 
@@ -26,6 +27,7 @@ from sklearn.feature_extraction.text import TfidfVectorizer
 
 from knowledge.extract import is_elliptic, without_lead_in
 from knowledge.model import Cluster, QAPair
+from orientbot.gate import asks_for_a_human, sounds_like_a_complaint, tells_a_personal_situation
 from orientbot.kb import KnowledgeEntry, Variant
 from orientbot.normalise import normalise
 from orientbot.safety import detect_distress
@@ -57,7 +59,8 @@ _META = re.compile(
     r"erreur de ma part|mon coll[èe]gue|ma coll[èe]gue|(la|ma) r[ée]ponse (donn[ée]e |faite )?(à|a|de)|"
     r"ce qui vient d'[êe]tre dit|ce que je viens d'[ée]crire|c'[ée]tait l'ancien|anciens? (taux|montants?|chiffres?|syst[èe]me)|"
     r"il y a quelques ann[ée]es|\boups\b|erratum|autant pour moi|pardon,? je|je vous prie d'excuser|j'ai m[ée]lang[ée]|"
-    r"n'est pas (de |d')?\d+|pour (ta|votre|sa) (2e|deuxi[eè]me|seconde|autre|premi[eè]re|derni[eè]re) question",
+    r"n'est pas (de |d')?\d+|pour (ta|votre|sa) (2e|deuxi[eè]me|seconde|autre|premi[eè]re|derni[eè]re) question|"
+    r"le reste (de (ta|votre|sa) r[ée]ponse |de ce qui a [ée]t[ée] dit )?est (exact|juste|correct|vrai)",
     re.I,
 )
 _INTERJECTION = r"Et|Oui|Non|Bonjour|Bonsoir|Salut|Coucou|Hello|Merci|Bravo|Alors|Pardon|Attention|D[ée]sol[ée]e?|Super|Parfait|Exactement|Rassurez-vous|Bonne question|Pas de panique"
@@ -70,9 +73,18 @@ _REFERS_TO_EARLIER = re.compile(
     r"pas \d+ ?(%|€|ans|jours|mois)|\d+ ?(%|€), c'est",
     re.I,
 )
+# "Le reste est exact", "c'est exactement ça": an answer that rates what was said before it.
+_CONFIRMS_EARLIER = re.compile(
+    r"le reste (de (ta|votre|sa) r[ée]ponse )?est (exact|juste|correct|vrai)|^\W*(exactement|c'est (exactement |bien )?[çc]a)\b",
+    re.I,
+)
+# "la CAES de l'académie de Toulouse", "le CIO de Nantes": right for the asker, not for everyone.
+_LOCAL_DETAIL = re.compile(r"\b(acad[ée]mie|CIO|Crous|CROUS|universit[ée]|fac|r[ée]gion|ville) (de |d'|du )[A-ZÉ][a-zéèê-]+")
 _LEAD_IN = re.compile(
     r"^(?:bonjour|bonsoir|salut|coucou|hello|madame|monsieur|alors|dans ce cas|parfait|d'accord|tr[èe]s bien|ok|"
-    r"merci|bonne question|c'est not[ée]|entendu|je comprends|ah|oh)(?:\s+(?:madame|monsieur))?\s*[,!.:]+\s*",
+    r"merci|bonne question|c'est not[ée]|entendu|je comprends|ah|oh|exactement|tout [àa] fait|effectivement|en effet|"
+    r"absolument|bien vu|c'est (?:exactement |bien |tout à fait )?[çc]a|(?:tu as|vous avez) (?:bien )?raison)"
+    r"(?:\s+(?:madame|monsieur))?\s*[,!.:]+\s*",
     re.I,
 )
 _GENERIC_WORDS = {
@@ -94,6 +106,11 @@ class ClusterResult:
 
 def is_distress_pair(pair: QAPair) -> bool:
     return bool(EMERGENCY_NUMBERS.search(pair.answer)) or detect_distress(pair.question) is not None
+
+
+def reads_as_a_personal_case(question: str) -> bool:
+    """A story about oneself or one's child, a complaint, or a request for a person."""
+    return tells_a_personal_situation(question) or sounds_like_a_complaint(question) or asks_for_a_human(question)
 
 
 def is_declined_pair(pair: QAPair) -> bool:
@@ -154,7 +171,10 @@ def cluster_pairs(
         ):
             continue  # questions about the service itself, or someone handing over their contact details
         elif pair.transferred or not pair.answer:
-            result.personal_case_questions.append(pair.question)
+            # A transfer often follows a general question ("délai pour accepter une proposition ?") or
+            # chatter ("ma mère oui"): only a message that tells the asker's case teaches personal_case.
+            if reads_as_a_personal_case(pair.question):
+                result.personal_case_questions.append(pair.question)
         else:
             faq.append(pair)
     if len(faq) < 2:
@@ -188,6 +208,7 @@ def _answer_quality(pair: QAPair, typicality: float) -> float:
     return (
         typicality + 0.2 * pair.validated + 0.1 * pair.corrected + 0.1 * min(len(cleaned) / 400, 1.0)
         - 0.5 * len(_PLACEHOLDER.findall(cleaned)) - 0.3 * bool(_REFERS_TO_EARLIER.search(first_sentence))
+        - 0.3 * bool(_CONFIRMS_EARLIER.search(pair.answer)) - 0.2 * bool(_LOCAL_DETAIL.search(cleaned))
     )
 
 

@@ -63,8 +63,8 @@ def decide(
     choices agree they are right 95 % of the time, whatever the selector's
     (low, spread) confidence.  Without agreement the retriever alone answers
     when its score plus a multiple of its lead over the runner-up is high enough
-    (a moderate score far ahead is as safe as a high score a little ahead), and
-    never when two candidates are nearly tied.
+    (a moderate score far ahead is as safe as a high score a little ahead); when
+    two candidates are nearly tied, only if the selector clearly prefers one of them.
     """
     if known_ids is not None:
         selector = [m for m in selector if m.kb_id in known_ids]
@@ -83,6 +83,9 @@ def decide(
     if (support >= settings.retrieval_answer_similarity and margin >= settings.min_margin
             and top.score >= settings.retrieval_min_similarity):
         return Decision(ANSWER, top.kb_id, top.score, shortlist, "a clearly closest known question")
+    settled = _tie_settled_by_selector(selector, retrieval, settings)
+    if settled is not None:
+        return Decision(ANSWER, settled.kb_id, settled.score, shortlist, "a near tie the selector settles")
     close = tuple(
         c for c in shortlist
         if c.retrieval_score >= settings.clarify_similarity or c.selector_confidence >= settings.clarify_confidence
@@ -90,6 +93,17 @@ def decide(
     if close:
         return Decision(CLARIFY, candidates=close, why="unsure between candidates")
     return Decision(NOT_UNDERSTOOD, candidates=shortlist, why="no candidate close enough")
+
+
+def _tie_settled_by_selector(selector: Sequence[Match], retrieval: Sequence[Match], settings: GateSettings) -> Optional[Match]:
+    """The retriever's first or second, when the selector clearly prefers it (held-out: +2 right, no more wrong)."""
+    if len(retrieval) < 2 or not selector or retrieval[0].score < settings.retrieval_min_similarity:
+        return None
+    first = selector[0]
+    lead = first.score - (selector[1].score if len(selector) > 1 else 0.0)
+    if first.score < settings.tiebreak_confidence or lead < settings.tiebreak_lead:
+        return None
+    return next((m for m in retrieval[:2] if m.kb_id == first.kb_id), None)
 
 
 _FIRST_PERSON = {"je", "me", "moi", "mon", "ma", "mes", "notre", "nos", "fils", "fille", "enfant"}
@@ -106,11 +120,13 @@ _COMPLAINT = re.compile(
     r"\bnormal\b|\binjuste\b|\bpas juste\b|\bpourquoi moi\b|\bcomprends? pas pourquoi\b|\bscandale|\binadmissible\b"
     r"|\bpourquoi (?:suis je|ai je|j ai|je suis|je n ai|mon|ma|mes|notre|nos)\b"
     r"|\bpourtant\b|\bbizarre\b|\bchelou\b|\banormal\b|\bpas logique\b"
+    # Contesting what was decided, or asking to be got out of a situation, is about one's own case too.
+    r"|\bcontest\w*|\breclam\w*|\baidez (?:moi|nous)\b|\bque pouvez vous faire\b|\bsans solution\b"
 )
 
 
 def sounds_like_a_complaint(text: str) -> bool:
-    """"c'est normal ?", "c'est injuste", "pourquoi ai-je…", "pourtant…": someone questioning what happens to them."""
+    """"c'est normal ?", "c'est injuste", "pourquoi ai-je…", "je conteste", "aidez-moi": someone questioning what happens to them."""
     return bool(_COMPLAINT.search(normalise(text)))
 
 

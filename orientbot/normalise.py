@@ -69,7 +69,11 @@ _SYNONYMS = [
     (r"\bprepas?\b|\bclasses? preparatoires?( aux grandes ecoles)?", "cpge prepa"),
     (r"\bsts\b|\bsection(s)? de technicien(s)? superieur(s)?", "bts"),
     (r"\bdut\b", "but iut"),
+    (r"\bbacs\b", "bac"),
     (r"\bbac ?pro\b", "bac professionnel"),
+    (r"\bbac technos?\b|\bbac technologiques?\b", "bac technologique"),
+    # A series name says the bac is a technological one, as "bac techno" would.
+    (r"\b(stmg|sti2d|st2s|stl|std2a|sthr|stav|s2tmd)\b(?! technologique)", r"\1 technologique"),
     (r"\bseconde pro\b|\b2nde pro\b|\b2nd pro\b", "seconde professionnelle"),
     (r"\b2nde\b|\b2nd\b", "seconde"),
     (r"\b1ere\b|\b1re\b|\bpremiere\b", "premiere"),
@@ -84,6 +88,14 @@ _SYNONYMS = [
     (r"\bmdph\b", "mdph handicap"),
     (r"\blas\b|\bl as\b", "las licence acces sante"),
     (r"\bpass\b", "pass parcours acces sante"),
+    # An age bound asked about is the point of the question: "jusqu'à quel âge" and "à partir de
+    # quel âge" share every other word, so each bound gets one token of its own.
+    (r"\bjusque? ?a quel age\b|\bjusqua quel age\b|\bage (max|maxi|maximum|maximal|limite)\b|\blimite (de )?age\b",
+     "agemaximum"),
+    (r"\ba partir de quel age\b|\bdes quel age\b|\bage (min|mini|minimum|minimal)\b", "ageminimum"),
+    # A student's bourse is the Crous one, whoever says "fac" or "étudiant".
+    (r"\bbourses? (pour |de |a |en )?(la |le |l )?(universite|etudiant\w*|etudes superieures|superieur)\b",
+     "bourse crous etudiant"),
 ]
 _SYNONYM_PATTERNS = [(re.compile(pattern), canonical) for pattern, canonical in _SYNONYMS]
 

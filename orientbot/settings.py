@@ -32,6 +32,9 @@ class GateSettings:
     # ...the runner-up is not nearly tied, and the score itself is not low.
     min_margin: float = 0.02
     retrieval_min_similarity: float = 0.20
+    # When the retriever's first two are nearly tied, the selector settles it if it clearly prefers one of them.
+    tiebreak_confidence: float = 0.30
+    tiebreak_lead: float = 0.20
     clarify_similarity: float = 0.20
     clarify_confidence: float = 0.20
     max_candidates: int = 3

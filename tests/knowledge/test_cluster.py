@@ -38,6 +38,21 @@ def test_personal_cases_distress_and_declined_questions_are_set_apart():
     assert result.out_of_scope_questions == ["tu peux faire mon dm ?"]
 
 
+def test_only_a_message_about_ones_own_case_teaches_personal_case():
+    pairs = [
+        pair("délai pour accepter une proposition psup ?", "Je te mets en relation avec un collègue.", transferred=True),
+        pair("ma mère oui", "", transferred=True),
+        pair("c pas normal, jai 14 de moyenne et que des refus", "Je transmets ton dossier.", transferred=True),
+        pair("je voudrais parler à un conseiller", "Je vous passe une collègue.", transferred=True),
+        pair("mon voeu en licence etait admis mercredi et hier il est devenu refusé sans raison", "Je transmets.",
+             transferred=True),
+    ]
+    assert cluster_pairs(pairs).personal_case_questions == [
+        "c pas normal, jai 14 de moyenne et que des refus", "je voudrais parler à un conseiller",
+        "mon voeu en licence etait admis mercredi et hier il est devenu refusé sans raison",
+    ]
+
+
 def test_entries_prefer_corrections_and_keep_one_answer_per_audience():
     pairs = [
         pair("cb de voeux ?", "Tu as droit à 12 vœux classés, c'est la règle cette année sur Parcoursup.", cid="a"),
@@ -56,6 +71,23 @@ def test_clean_answer_drops_correction_talk_and_addressing():
     assert clean_answer("@Lina Pardon, je me suis trompée. Petite correction : c'est 10 vœux.") == "C'est 10 vœux."
     assert clean_answer("Oui [NOM] ! Tu peux.") == "Oui ! Tu peux."
     assert clean_answer("Bonjour Madame [NOM], la bourse est automatique.") == "La bourse est automatique."
+
+
+def test_clean_answer_drops_confirmations_of_what_was_said_before():
+    assert clean_answer("C'est exactement ça ! Les licences sont ouvertes à tous.") == "Les licences sont ouvertes à tous."
+    assert clean_answer("Exactement : sans proposition, on combine les deux.") == "Sans proposition, on combine les deux."
+    assert clean_answer("C'est le DASEN. Le reste est exact : trois jours ouvrables.") == "C'est le DASEN. Trois jours ouvrables."
+
+
+def test_entries_prefer_answers_that_stand_alone_and_hold_everywhere():
+    general = "Le CIO reçoit gratuitement, sur rendez-vous ou sans : coordonnées sur https://www.onisep.fr."
+    pairs = [
+        pair("le cio c gratuit ?", "Le reste est exact : le CIO reçoit gratuitement, sur rendez-vous ou sans.", cid="a"),
+        pair("cio c payant ?", "Le CIO de Nantes reçoit gratuitement, sur rendez-vous ou sans : onisep.fr.", cid="b"),
+        pair("le cio ca coute ?", general, cid="c"),
+    ]
+    [entry] = build_entries(cluster_pairs(pairs, threshold=0.95).clusters)
+    assert entry.answer_eleve == general
 
 
 def test_campaign_year_ignores_the_year_a_rule_was_created():

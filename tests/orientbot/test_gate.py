@@ -9,7 +9,7 @@ from orientbot.settings import GateSettings
 
 # Fixed numbers, not the calibrated defaults: these tests are about the rules, not about the calibration.
 SETTINGS = GateSettings(agreement_similarity=0.25, retrieval_answer_similarity=0.36, margin_weight=2.0,
-                        min_margin=0.03, retrieval_min_similarity=0.26)
+                        min_margin=0.03, retrieval_min_similarity=0.26, tiebreak_confidence=0.3, tiebreak_lead=0.2)
 
 
 def run(selector, retrieval, intent="faq", confidence=0.9):
@@ -39,6 +39,15 @@ def test_a_moderate_score_far_ahead_answers_but_a_low_one_does_not():
 
 def test_a_near_tie_without_agreement_does_not_answer_even_with_a_high_score():
     assert run([("b", 0.2)], [("a", 0.5), ("b", 0.49)]).kind == CLARIFY
+
+
+def test_a_near_tie_is_settled_only_by_a_selector_that_clearly_prefers_one_of_the_two():
+    decision = run([("b", 0.6), ("c", 0.1)], [("a", 0.41), ("b", 0.405), ("c", 0.3)])
+    assert decision.kind == ANSWER and decision.kb_id == "b"
+    assert run([("b", 0.35), ("a", 0.25)], [("a", 0.41), ("b", 0.405)]).kind == CLARIFY  # lead too small
+    assert run([("b", 0.25)], [("a", 0.41), ("b", 0.405)]).kind == CLARIFY  # confidence too low
+    assert run([("c", 0.9)], [("a", 0.41), ("b", 0.405), ("c", 0.3)]).kind == CLARIFY  # not one of the tied two
+    assert run([("b", 0.9)], [("a", 0.2), ("b", 0.19)]).kind != ANSWER  # both too far from the question
 
 
 def test_confident_selector_without_lexical_support_does_not_answer():
@@ -113,6 +122,9 @@ def test_homework_is_recognised(text, homework):
     ("j'ai pourtant 15 de moyenne et je suis refusé partout", True),
     ("sur mon dossier y a un truc chelou, je suis passé de 50e à 300e", True),
     ("c'est bizarre, ma note a changé", True),
+    ("nous voulons contester cette décision, il a été refusé", True),
+    ("mon entreprise m'a lâché avant la rentrée, aidez-moi", True),
+    ("elle se retrouve sans solution, que pouvez-vous faire pour elle ?", True),
     ("comment marche la phase complémentaire ?", False),
     ("pourquoi faire un BTS plutôt qu'un BUT ?", False),
 ])
