@@ -54,13 +54,15 @@ _DECLINE = re.compile(
     re.I,
 )
 _ABOUT_US = re.compile(r"\b(robots?|bots?|ia|intelligence artificielle|humains?|vrais? gens)\b", re.I)
+# "Le reste est exact": the sentence rates an earlier answer (only what follows its colon can be kept).
+_REST_IS_RIGHT = r"le reste (de (ta|votre|sa) r[ée]ponse |de ce qui a [ée]t[ée] dit )?est (exact|juste|correct|vrai)"
 _META = re.compile(
     r"\b(rectifi\w*|corrig\w*|me corrige|correction|pr[ée]cision importante)\b|je me suis tromp|mauvais chiffre|"
     r"erreur de ma part|mon coll[èe]gue|ma coll[èe]gue|(la|ma) r[ée]ponse (donn[ée]e |faite )?(à|a|de)|"
     r"ce qui vient d'[êe]tre dit|ce que je viens d'[ée]crire|c'[ée]tait l'ancien|anciens? (taux|montants?|chiffres?|syst[èe]me)|"
     r"il y a quelques ann[ée]es|\boups\b|erratum|autant pour moi|pardon,? je|je vous prie d'excuser|j'ai m[ée]lang[ée]|"
     r"n'est pas (de |d')?\d+|pour (ta|votre|sa) (2e|deuxi[eè]me|seconde|autre|premi[eè]re|derni[eè]re) question|"
-    r"le reste (de (ta|votre|sa) r[ée]ponse |de ce qui a [ée]t[ée] dit )?est (exact|juste|correct|vrai)",
+    + _REST_IS_RIGHT,
     re.I,
 )
 _INTERJECTION = r"Et|Oui|Non|Bonjour|Bonsoir|Salut|Coucou|Hello|Merci|Bravo|Alors|Pardon|Attention|D[ée]sol[ée]e?|Super|Parfait|Exactement|Rassurez-vous|Bonne question|Pas de panique"
@@ -74,10 +76,7 @@ _REFERS_TO_EARLIER = re.compile(
     re.I,
 )
 # "Le reste est exact", "c'est exactement ça": an answer that rates what was said before it.
-_CONFIRMS_EARLIER = re.compile(
-    r"le reste (de (ta|votre|sa) r[ée]ponse )?est (exact|juste|correct|vrai)|^\W*(exactement|c'est (exactement |bien )?[çc]a)\b",
-    re.I,
-)
+_CONFIRMS_EARLIER = re.compile(_REST_IS_RIGHT + r"|^\W*(exactement|c'est (exactement |bien )?[çc]a)\b", re.I)
 # "la CAES de l'académie de Toulouse", "le CIO de Nantes": right for the asker, not for everyone.
 _LOCAL_DETAIL = re.compile(r"\b(acad[ée]mie|CIO|Crous|CROUS|universit[ée]|fac|r[ée]gion|ville) (de |d'|du )[A-ZÉ][a-zéèê-]+")
 _LEAD_IN = re.compile(
