@@ -119,7 +119,7 @@ def tells_a_personal_situation(text: str) -> bool:
 _COMPLAINT = re.compile(
     r"\bnormal\b|\binjuste\b|\bpas juste\b|\bpourquoi moi\b|\bcomprends? pas pourquoi\b|\bscandale|\binadmissible\b"
     r"|\bpourquoi (?:suis je|ai je|j ai|je suis|je n ai|mon|ma|mes|notre|nos)\b"
-    r"|\bpourtant\b|\bbizarre\b|\bchelou\b|\banormal\b|\bpas logique\b"
+    r"|\bpourtant\b|\bbizarre\b|\bchelou\b|\banormal\b|\bpas logique\b|\bincoheren\w*"
     # Contesting what was decided, or asking to be got out of a situation, is about one's own case too.
     r"|\bcontest\w*|\breclam\w*|\baidez (?:moi|nous)\b|\bque pouvez vous faire\b|\bsans solution\b"
 )

@@ -72,6 +72,9 @@ _SYNONYMS = [
     (r"\bbacs\b", "bac"),
     (r"\bbac ?pro\b", "bac professionnel"),
     (r"\bbac technos?\b|\bbac technologiques?\b", "bac technologique"),
+    # The series before the 2021 reform: parents still say "terminale S".
+    (r"\bbac (s|es|l)\b", "bac general"),
+    (r"\b(terminale|premiere|1ere|1re|tle) (s|es|l)\b", r"\1 generale"),
     # A series name says the bac is a technological one, as "bac techno" would.
     (r"\b(stmg|sti2d|st2s|stl|std2a|sthr|stav|s2tmd)\b(?! technologique)", r"\1 technologique"),
     (r"\bseconde pro\b|\b2nde pro\b|\b2nd pro\b", "seconde professionnelle"),

@@ -122,6 +122,7 @@ def test_homework_is_recognised(text, homework):
     ("j'ai pourtant 15 de moyenne et je suis refusé partout", True),
     ("sur mon dossier y a un truc chelou, je suis passé de 50e à 300e", True),
     ("c'est bizarre, ma note a changé", True),
+    ("son dossier affiche une situation incohérente", True),
     ("nous voulons contester cette décision, il a été refusé", True),
     ("mon entreprise m'a lâché avant la rentrée, aidez-moi", True),
     ("elle se retrouve sans solution, que pouvez-vous faire pour elle ?", True),

@@ -26,6 +26,8 @@ def test_what_a_question_is_about_gets_one_token():
     assert normalise("les bacs technos") == normalise("les bac technologiques") == "les bac technologique"
     assert normalise("en STMG") == "en stmg technologique"
     assert normalise("les bacs pro") == "les bac professionnel"
+    assert normalise("en terminale S") == normalise("en terminale générale") == "en terminale generale"
+    assert normalise("un bac ES") == normalise("un bac général") == "un bac general"
 
 
 def test_ligatures_and_repeated_letters():
