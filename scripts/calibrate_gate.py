@@ -96,12 +96,15 @@ def main() -> int:
     current = evaluate(rows, kb, settings.gate)
     print("current settings:", current)
     best = None
+    # A tie-break confidence above 1 switches the selector's tie-break off.
     grid = itertools.product([0.15, 0.2, 0.25], [0.3, 0.32, 0.34, 0.36, 0.4], [1.0, 2.0, 3.0, 4.0],
-                             [0.0, 0.02, 0.03, 0.05], [0.17, 0.2, 0.23, 0.26], [0.5, 0.7])
-    for agreement, alone, weight, margin, floor, oos_conf in grid:
+                             [0.0, 0.02, 0.03, 0.05], [0.17, 0.2, 0.23, 0.26], [0.5, 0.7],
+                             [(0.3, 0.2), (0.3, 0.1), (0.5, 0.2), (1.01, 0.0)])
+    for agreement, alone, weight, margin, floor, oos_conf, (tie_confidence, tie_lead) in grid:
         gate = replace(settings.gate, agreement_similarity=agreement, retrieval_answer_similarity=alone,
                        margin_weight=weight, min_margin=margin, retrieval_min_similarity=floor,
-                       out_of_scope_confidence=oos_conf)
+                       out_of_scope_confidence=oos_conf, tiebreak_confidence=tie_confidence,
+                       tiebreak_lead=tie_lead)
         c = evaluate(rows, kb, gate)
         if c["wrong"] > args.max_wrong * all_items or c["oos_answered"] > 0.1 * c["oos_items"]:
             continue
