@@ -15,10 +15,12 @@ MODEL := models/orientation.tar.gz
 WIDGET_DEPS := widget/node_modules/.package-lock.json
 KB_STAMP := var/.kb-built
 TRANSCRIPTS := $(wildcard transcripts/*.jsonl transcripts/imports/*.csv)
-KNOWLEDGE_SRC := $(wildcard knowledge/*.py knowledge/data/*) orientbot/normalise.py orientbot/kb.py orientbot/db.py
+# The build also cross-validates the answer policy and fits its risk model: the policy's modules are its inputs too.
+KNOWLEDGE_SRC := $(wildcard knowledge/*.py knowledge/data/*) $(addprefix orientbot/,normalise.py kb.py db.py cues.py \
+	followup.py policy.py risk.py retrieval.py safety.py detectors.py topics.py settings.py) $(wildcard bot/data/nlu/*.yml)
 TRAINING_DATA := config.yml domain.yml $(shell find bot/data -name '*.yml' 2>/dev/null) $(wildcard bot/components/*.py) orientbot/normalise.py
 
-.PHONY: help run test test-fast kb train validate bench score clean
+.PHONY: help run test test-fast kb train validate eval lint bench score clean
 
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-10s %s\n", $$1, $$2}'
@@ -41,6 +43,12 @@ kb: $(VENV)/.installed ## rebuild the knowledge base and the generated training 
 	@touch $(KB_STAMP)
 
 train: $(MODEL) ## train the Rasa model (only when its inputs changed)
+
+eval: $(VENV)/.installed ## cross-validate the whole answer policy over the transcripts; the figure to tune on (README "Measuring a change")
+	$(PY) -m knowledge eval
+
+lint: $(VENV)/.installed ## ruff over the whole tree
+	$(VENV)/bin/ruff check .
 
 validate: $(VENV)/.installed $(KB_STAMP) ## rasa data validate
 	$(RASA) data validate --data bot/data --domain domain.yml --config config.yml
@@ -71,7 +79,8 @@ $(KB_STAMP): $(VENV)/.installed $(TRANSCRIPTS) $(KNOWLEDGE_SRC)
 	$(PY) -m knowledge build
 	@mkdir -p var && touch $@
 
-$(MODEL): $(VENV)/.installed $(KB_STAMP) $(TRAINING_DATA)
+# The generated training data is rewritten only when its content changes: a KB rebuild alone does not retrain.
+$(MODEL): $(VENV)/.installed $(TRAINING_DATA) | $(KB_STAMP)
 	@echo "[train] entraînement du modèle Rasa (quelques minutes sur 2 cœurs)…"
 	$(RASA) train --data bot/data --domain domain.yml --config config.yml --out models --fixed-model-name orientation
 	@touch $@

@@ -1,7 +1,8 @@
 """Command line of the knowledge pipeline.
 
-    python -m knowledge build      # every stage; writes the KB and bot/data/generated/
+    python -m knowledge build      # every stage; writes the KB, bot/data/generated/ and the answer risk model
     python -m knowledge check      # rebuilds in memory; exit 1 if the generated files are stale
+    python -m knowledge eval       # rebuilds in memory; cross-validates the whole answer policy, draws its curve
     python -m knowledge validate   # load stage only: report malformed lines
 """
 from __future__ import annotations
@@ -14,10 +15,12 @@ from pathlib import Path
 from tqdm import tqdm
 
 from knowledge.anonymise import spacy_ner
+from knowledge.crossval import items_of, replay, report_lines
 from knowledge.export import stale_files, write
 from knowledge.load import load_corpus, transcript_files
 from knowledge.pipeline import build_knowledge, store
-from knowledge.report import draw_coverage
+from knowledge.report import draw_coverage, draw_curve
+from orientbot.policy import Detectors
 from orientbot.settings import load_settings
 
 
@@ -25,10 +28,25 @@ def _progress(iterable, **options):
     return tqdm(iterable, file=sys.stderr, leave=False, **options)
 
 
+def cross_validate(result, settings, *, progress):
+    """The whole answer policy replayed over the transcripts (``knowledge.crossval``); prints and keeps the report."""
+    started = time.perf_counter()
+    budget = settings.gate.wrong_answer_budget
+    replayed = replay(items_of(result.clusters, result.entries), result.entries, settings.gate,
+                      Detectors(), budget=budget, progress=progress)
+    lines = report_lines(replayed, budget)
+    settings.reports_dir.mkdir(parents=True, exist_ok=True)
+    (settings.reports_dir / "crossval.txt").write_text("\n".join(lines) + "\n", encoding="utf-8")
+    for line in lines:
+        print(f"[eval] {line}")
+    print(f"[eval] {time.perf_counter() - started:.1f} s ; rapport : {settings.reports_dir / 'crossval.txt'}")
+    return replayed
+
+
 def main(argv=None) -> int:
     settings = load_settings()
     parser = argparse.ArgumentParser(prog="python -m knowledge", description=__doc__.splitlines()[0])
-    parser.add_argument("command", choices=("build", "check", "validate"))
+    parser.add_argument("command", choices=("build", "check", "validate", "eval"))
     parser.add_argument("--transcripts", type=Path, default=settings.transcripts_dir)
     parser.add_argument("--out", type=Path, default=settings.generated_dir, help="where the Rasa files go")
     parser.add_argument("--database-url", default=settings.database_url)
@@ -59,6 +77,14 @@ def main(argv=None) -> int:
             return 1
         print("[knowledge] fichiers générés à jour")
         return 0
+    if args.command == "eval":
+        replayed = cross_validate(result, settings, progress=_progress)
+        picture = draw_curve(replayed, settings.curve_picture, settings.gate.wrong_answer_budget)
+        print(f"[eval] courbe couverture-risque : {picture}")
+        return 0
+    replayed = cross_validate(result, settings, progress=_progress)
+    replayed.served.save(settings.gate.risk_model)
+    print(f"[knowledge] modèle de risque des réponses : {settings.gate.risk_model} (seuil {replayed.served.threshold:.3f})")
     count = store(result.entries, args.database_url)
     write(result.files, args.out)
     settings.reports_dir.mkdir(parents=True, exist_ok=True)

@@ -25,24 +25,17 @@ import numpy as np
 from sklearn.cluster import AgglomerativeClustering
 from sklearn.feature_extraction.text import TfidfVectorizer
 
-from knowledge.extract import is_elliptic, without_lead_in
 from knowledge.model import Cluster, QAPair
-from orientbot.gate import asks_for_a_human, sounds_like_a_complaint, tells_a_personal_situation
+from orientbot.cues import asks_for_a_human, sounds_like_a_complaint, tells_a_personal_situation
+from orientbot.followup import is_elliptic, without_lead_in
 from orientbot.kb import KnowledgeEntry, Variant
-from orientbot.normalise import normalise
+from orientbot.normalise import STOPWORDS, normalise
 from orientbot.safety import detect_distress
 
 EMERGENCY_NUMBERS = re.compile(r"\b(3018|3114|119|3020)\b")
 _URL = re.compile(r"https?://[^\s<>\"')\]]+")
 _YEAR = re.compile(r"\b(20[12]\d)\b")
 _RULE_ORIGIN = re.compile(r"(depuis|loi|arr[êe]t[ée]|d[ée]cret|rentr[ée]e|cr[ée]ation|supprim\w*|r[ée]forme)\W+(?:\w+\W+){0,3}$", re.I)
-_STOPWORDS = set(
-    """a au aux avec ce ces dans de des du elle en et eux il je la le les leur lui ma mais me meme mes moi mon ne
-    nos notre nous on ou par pas pour qu que qui sa se ses son sur ta te tes toi ton tu un une vos votre vous c d j l
-    m n s t y est sont suis es etre ai as avons avez ont faire fait peut peux veux quoi comment combien est ce
-    bonjour bonsoir merci svp stp madame monsieur oui non si quel quelle quels quelles ca cela il y a t il faut
-    alors donc aussi tres bien plus moins tout tous toute toutes deja encore apres avant quand pourquoi""".split()
-)
 
 
 _PLACEHOLDER = re.compile(r"\[[A-ZÉÈ -]+\]")
@@ -100,7 +93,8 @@ class ClusterResult:
     personal_case_questions: List[str] = field(default_factory=list)
     distress_questions: List[str] = field(default_factory=list)
     out_of_scope_questions: List[str] = field(default_factory=list)
-    singletons: int = 0
+    # Questions asked once, in no entry: the cross-validation's questions the KB cannot answer.
+    singletons: List[QAPair] = field(default_factory=list)
 
 
 def is_distress_pair(pair: QAPair) -> bool:
@@ -177,20 +171,20 @@ def cluster_pairs(
         else:
             faq.append(pair)
     if len(faq) < 2:
-        result.singletons = len(faq)
+        result.singletons = list(faq)
         return result
     questions = [normalise(p.question) or "-" for p in faq]
     answers = [normalise(p.answer) or "-" for p in faq]
     similarity = question_weight * _vectors(questions, analyzer="char_wb", ngram_range=(2, 5)) + (
         1 - question_weight
-    ) * _vectors(answers, analyzer="word", ngram_range=(1, 2), stop_words=sorted(_STOPWORDS))
+    ) * _vectors(answers, analyzer="word", ngram_range=(1, 2), stop_words=sorted(STOPWORDS))
     distances = np.clip(1.0 - similarity, 0.0, None)
     np.fill_diagonal(distances, 0.0)
     labels = _agglomerate(distances, threshold)
-    for label in sorted(set(labels), key=lambda l: int(np.flatnonzero(labels == l)[0])):
+    for label in sorted(set(labels), key=lambda found: int(np.flatnonzero(labels == found)[0])):
         members = np.flatnonzero(labels == label)
         if len(members) < min_size:
-            result.singletons += len(members)
+            result.singletons.extend(faq[i] for i in members)
             continue
         result.clusters.append(Cluster(pairs=tuple(faq[i] for i in members)))
     return result
@@ -291,7 +285,7 @@ def _title_of(pair: QAPair) -> Tuple[str, bool]:
 def _keywords(cluster: Cluster, limit: int = 6) -> List[str]:
     counts: Counter = Counter()
     for pair in cluster.pairs:
-        counts.update({w for w in normalise(pair.asked).split() if len(w) > 2 and w not in _STOPWORDS | _GENERIC_WORDS})
+        counts.update({w for w in normalise(pair.asked).split() if len(w) > 2 and w not in STOPWORDS | _GENERIC_WORDS})
     return sorted(counts, key=lambda w: (-counts[w], w))[:limit]
 
 

@@ -17,8 +17,7 @@ from dataclasses import replace
 from typing import Callable, Dict, List, Optional, Sequence, Tuple
 
 from knowledge.model import ASKER_ROLES, COUNSELLOR_ROLES, Conversation, Message, QAPair
-from orientbot.normalise import normalise
-from orientbot.topics import TOPICS, topic_of
+from orientbot.followup import standalone_question
 
 MIN_ANSWER_CHARS = 60
 MIN_QUESTION_WORDS = 3
@@ -39,99 +38,6 @@ def _is_question(text: str) -> bool:
     if "?" in stripped:
         return True
     return len(stripped.split()) >= MIN_QUESTION_WORDS and not _THANKS.search(stripped)
-
-
-FOLLOW_UP_MAX_WORDS = 12
-_TOPIC_PATTERNS = tuple((name, re.compile(pattern)) for name, pattern in TOPICS)
-_COURTESY_SENTENCE = re.compile(r"^\s*(?:[^\s.!?]+\s+){0,4}[^\s.!?]+\s*[.!]+\s+")  # "Merci pour la rectification."
-_FOLLOW_UP_LEAD_IN = re.compile(
-    r"^(?:(?:ok|okay|oki|ah|oh|ha|bon|dac+|de accord|daccord|super|top|cool|parfait|tres bien|trop bien|genial|"
-    r"entendu|merci|merci beaucoup|je vous remercie|je comprends|oui|ouais|yes|non|bien)\s+)+"
-)
-_FOLLOW_UP_START = re.compile(r"^(?:et|donc|du coup|alors|mais|sinon|ce est|ca|sa|son|ses|il|elle|ils|elles|lui|leur)\b")
-
-
-def without_lead_in(text: str) -> str:
-    """A follow-up without its "ok, merci. Et" opening: "ok et la convention ?" -> "La convention ?"."""
-    stripped = text.strip()
-    while True:
-        shorter = re.sub(
-            r"(?i)^(?:ok|okay|oki|ah|oh|bon|dac+|d'accord|super|top|cool|parfait|tr[èe]s bien|trop bien|g[ée]nial|"
-            r"entendu|merci|oui|ouais|non|et|donc|du coup|alors|mais|sinon)\b[\s,.!]*",
-            "",
-            _COURTESY_SENTENCE.sub("", stripped, count=1),
-        )
-        if shorter == stripped or not shorter:
-            break
-        stripped = shorter
-    return stripped[:1].upper() + stripped[1:]
-
-
-def is_elliptic(text: str) -> bool:
-    """Whether a question only makes sense after the one before it.
-
-    "et si je rate ?", "c'est définitif ?", "sa bourse est-elle maintenue ?": short, opening (after
-    "ok", "merci"...) on a connective or a pronoun, and naming no orientation topic.  Out of its chat
-    such a question is ambiguous: it reads badly as a button and clusters by its few words only.
-    """
-    stripped = text.strip()
-    while True:  # "Merci pour la rectification. Et si..." -> "Et si..."
-        shorter = _COURTESY_SENTENCE.sub("", stripped, count=1)
-        if shorter == stripped:
-            break
-        stripped = shorter
-    words = _FOLLOW_UP_LEAD_IN.sub("", normalise(stripped) + " ").strip()
-    return (
-        bool(words)
-        and len(words.split()) <= FOLLOW_UP_MAX_WORDS
-        and bool(_FOLLOW_UP_START.match(words))
-        and topic_of(text) is None
-    )
-
-
-SUBJECT_MAX_WORDS = 4
-SUBJECT_MAX_PHRASES = 2
-_WORD = re.compile(r"[\w'’+-]+")
-
-
-def subject_of(question: str) -> str:
-    """The orientation subject a question names, in its own words ("stage 3e", "alternance BTS").
-
-    The words (or two- and three-word phrases: "bac pro", "conseil de classe") that, normalised,
-    ``orientbot.topics`` recognises, in the order asked: the first two, at most four words.
-    """
-    words = [w for w in _WORD.findall(question) if not w.isupper() or len(w) <= 5]  # not "[ÉTABLISSEMENT]"
-
-    def named(start: int, end: int) -> bool:
-        return start < end <= len(words) and topic_of(" ".join(words[start:end])) is not None
-
-    picked: List[str] = []
-    index = 0
-    while index < len(words) and len(picked) < SUBJECT_MAX_PHRASES:
-        # the shortest phrase from this word on that names a topic, and needs this word to
-        size = next((n for n in (1, 2, 3) if named(index, index + n) and not named(index + 1, index + n)), 0)
-        phrase = " ".join(words[index : index + size])
-        if size and phrase.lower() not in (w.lower() for w in picked):
-            picked.append(phrase)
-        index += max(size, 1)
-    return " ".join(" ".join(picked).split()[:SUBJECT_MAX_WORDS])
-
-
-def standalone_question(question: str, previous: Optional[str]) -> Tuple[str, str]:
-    """The question as it reads out of its conversation, and the context folded into it ("" if none).
-
-    A follow-up that cannot stand alone (``is_elliptic``) is prefixed with the subject of the asker's
-    previous question ("stage troisieme : et la convention ?"), the way a counsellor's clarification
-    is folded into the question it clarifies.  Only the subject, not the whole previous question: the
-    follow-up asks something else, and must not look like a paraphrase of the question before it.
-    Any other question, or one with nothing before it (or no subject there), is kept as asked.
-    """
-    if not previous or not is_elliptic(question):
-        return question, ""
-    subject = subject_of(previous)
-    if not subject:
-        return question, ""
-    return f"{subject} : {question}", f"{subject} :"
 
 
 def _is_clarification(message_text: str) -> bool:
@@ -253,7 +159,7 @@ def _fold_follow_ups(pairs: Sequence[QAPair], previous: Callable[[int], Optional
         before = previous(index)
         earlier = folded[before].question if before is not None and 0 <= before < index else None
         question, context = standalone_question(pair.question, earlier)
-        folded.append(replace(pair, question=question, context=context) if context else pair)
+        folded.append(replace(pair, question=question, context=context, follows=earlier or ""))
     return folded
 
 

@@ -65,6 +65,7 @@ class QAPair:
     question_ids: Tuple[str, ...] = ()
     answer_ids: Tuple[str, ...] = ()
     context: str = ""  # the earlier question an elliptic follow-up was prefixed with ("" if it stands alone)
+    follows: str = ""  # the same asker's previous question in the conversation ("" if none)
 
     @property
     def asked(self) -> str:

@@ -46,7 +46,7 @@ class BuildResult:
             "anonymisation: " + ", ".join(self.report.lines()),
             f"question/answer pairs: {len(self.pairs)}",
             f"KB entries: {len(self.entries)} (variants: {sum(len(e.variants) for e in self.entries)}, "
-            f"questions asked once and left out: {mined.singletons})",
+            f"questions asked once and left out: {len(mined.singletons)})",
             f"mined examples: personal_case {len(mined.personal_case_questions)}, distress "
             f"{len(mined.distress_questions)}, out_of_scope {len(mined.out_of_scope_questions)}",
         ]

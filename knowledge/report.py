@@ -1,10 +1,12 @@
-"""Pictures of what the KB covers, written beside the build report (``var/reports/``)."""
+"""Pictures of what the KB covers (``var/reports/``) and of the answer policy's coverage and risk (``docs/``)."""
 from __future__ import annotations
 
 from pathlib import Path
 from typing import Sequence
 
+from knowledge.crossval import Replay
 from orientbot.kb import KnowledgeEntry
+from orientbot.risk import curve
 
 
 def draw_coverage(entries: Sequence[KnowledgeEntry], path: Path) -> Path:
@@ -29,4 +31,34 @@ def draw_coverage(entries: Sequence[KnowledgeEntry], path: Path) -> Path:
     path.parent.mkdir(parents=True, exist_ok=True)
     figure.savefig(path, dpi=110)
     plt.close(figure)
+    return path
+
+
+def draw_curve(result: Replay, path: Path, budget: float) -> Path:
+    """Coverage against risk over the pooled out-of-fold probabilities, with the operating point."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    ids = sorted(result.probabilities)
+    right = [result.right[i] for i in ids]
+    points = curve([result.probabilities[i] for i in ids], right)
+    n = len(result.right)
+    fig, ax = plt.subplots(figsize=(6.4, 4.2))
+    ax.plot([c for _, c, _ in points], [r for _, _, r in points], color="#1f5f8b", label="réponses du retriever")
+    ax.axhline(budget, color="#b03a2e", linestyle="--", label=f"budget d'erreurs ({budget:.1%} des questions)")
+    operating = [(c, r) for t, c, r in points if t >= result.served.threshold]
+    if operating:
+        ax.plot(*operating[-1], "o", color="#b03a2e", label=f"point de fonctionnement (p ≥ {result.served.threshold:.2f})")
+    ax.set_xlabel(f"couverture : part des {n} questions répondues")
+    ax.set_ylabel("risque : réponses fausses / toutes les questions")
+    ax.set_title("Couverture et risque, validation croisée sur les transcriptions")
+    ax.set_ylim(0, 0.12)
+    ax.grid(alpha=0.3)
+    ax.legend(loc="upper left", fontsize=8)
+    fig.tight_layout()
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fig.savefig(path, dpi=110)
+    plt.close(fig)
     return path

@@ -129,3 +129,13 @@ def normalise(text: str) -> str:
     for pattern, canonical in _SYNONYM_PATTERNS:
         text = pattern.sub(canonical, text)
     return _SPACES_RE.sub(" ", text).strip()
+
+
+# Words that say nothing of what a question is about (normalised forms), for weighing content words.
+STOPWORDS = set(
+    """a au aux avec ce ces dans de des du elle en et eux il je la le les leur lui ma mais me meme mes moi mon ne
+    nos notre nous on ou par pas pour qu que qui sa se ses son sur ta te tes toi ton tu un une vos votre vous c d j l
+    m n s t y est sont suis es etre ai as avons avez ont faire fait peut peux veux quoi comment combien est ce
+    bonjour bonsoir merci svp stp madame monsieur oui non si quel quelle quels quelles ca cela il y a t il faut
+    alors donc aussi tres bien plus moins tout tous toute toutes deja encore apres avant quand pourquoi""".split()
+)

@@ -20,14 +20,31 @@ import numpy as np
 from scipy.sparse import csr_matrix, diags, hstack
 from sklearn.feature_extraction.text import TfidfVectorizer
 
+from orientbot.cues import FOCUS, focus_of
 from orientbot.kb import KnowledgeEntry
-from orientbot.normalise import normalise
+from orientbot.normalise import STOPWORDS, normalise
 
 
 @dataclass(frozen=True)
 class Match:
     kb_id: str
     score: float
+
+
+@dataclass(frozen=True)
+class Scored(Match):
+    """A candidate with what its score is made of: the answer policy's risk model reads these."""
+
+    best_variant: float = 0.0
+    centroid: float = 0.0
+    answer: float = 0.0
+    # Share of the question's content words (weighted by rarity) that the entry's questions or answers use.
+    coverage: float = 0.0
+    # Share of the entry's questions that ask what this one asks (an amount, a date...); 1.0 when it asks nothing special.
+    focus_agreement: float = 1.0
+    # The second view: a linear classifier trained on the variants, its score for this entry and its rank (0: first).
+    classifier: float = 0.0
+    classifier_rank: int = 0
 
 
 CHAR_WEIGHT = 0.7
@@ -54,7 +71,22 @@ class Retriever:
         self._owner_columns = np.array([self._column[o] for o in owners])
         self._chars = TfidfVectorizer(analyzer="char_wb", ngram_range=(2, 5), sublinear_tf=True).fit(texts + answers)
         self._words = TfidfVectorizer(analyzer="word", ngram_range=(1, 2), sublinear_tf=True).fit(texts + answers)
+        self._idf = dict(zip(self._words.get_feature_names_out(), self._words.idf_))
+        self._max_idf = float(max(self._idf.values(), default=1.0))
+        vocabulary: dict = {kb_id: set() for kb_id in self._entry_ids}
+        for owner, text in zip(owners, texts):
+            vocabulary[owner].update(text.split())
+        for kb_id, answer in zip(self._entry_ids, answers):
+            vocabulary[kb_id].update(answer.split())
+        self._vocabulary = vocabulary
+        asked: dict = {kb_id: [] for kb_id in self._entry_ids}
+        for owner, text in zip(owners, texts):
+            asked[owner].append(focus_of(text, already_normalised=True))
+        self._focus_share = {
+            kb_id: {name: sum(name in f for f in found) / len(found) for name in FOCUS} for kb_id, found in asked.items()
+        }
         self._questions = self._vectorise(texts)
+        self._classifier = _entry_classifier(self._questions, owners)
         self._answers = self._vectorise(answers)
         self._centroids = _unit_rows(
             csr_matrix((np.ones(len(owners)), (self._owner_columns, np.arange(len(owners)))),
@@ -69,6 +101,10 @@ class Retriever:
         ]).tocsr()
 
     def search(self, question: str, *, limit: int = 5) -> List[Match]:
+        return [Match(m.kb_id, m.score) for m in self.rank(question, limit=limit)]
+
+    def rank(self, question: str, *, limit: int = 5) -> List[Scored]:
+        """The closest entries, best first, with the parts of their scores."""
         folded = normalise(question)
         if self._empty or not folded:
             return []
@@ -81,7 +117,60 @@ class Retriever:
         by_answer = (self._answers @ query.T).toarray().ravel()
         scores = (by_question + ANSWER_WEIGHT * by_answer) / (1 + ANSWER_WEIGHT)
         order = np.argsort(-scores, kind="stable")[:limit]
-        return [Match(self._entry_ids[i], float(scores[i])) for i in order]
+        words, focus = self.content_words(folded), focus_of(folded, already_normalised=True)
+        by_classifier, classifier_rank = self._classify(query)
+        return [
+            Scored(self._entry_ids[i], float(scores[i]), float(best_variant[i]), float(by_centroid[i]),
+                   float(by_answer[i]), self._coverage(words, self._entry_ids[i]),
+                   self._focus_agreement(focus, self._entry_ids[i]),
+                   by_classifier.get(self._entry_ids[i], -1.0), classifier_rank.get(self._entry_ids[i], len(self._entry_ids)))
+            for i in order
+        ]
+
+    def _classify(self, query):
+        if self._classifier is None:
+            return {}, {}
+        if len(self._classifier.classes_) == 2:
+            decision = self._classifier.decision_function(query)
+            values = np.array([-decision[0], decision[0]])
+        else:
+            values = self._classifier.decision_function(query)[0]
+        order = np.argsort(-values, kind="stable")
+        classes = self._classifier.classes_
+        return ({classes[i]: float(values[i]) for i in order},
+                {classes[i]: rank for rank, i in enumerate(order)})
+
+    def content_words(self, folded: str) -> dict:
+        """The question's content words, each weighed by its rarity in the KB (unknown words weigh most)."""
+        if self._empty:
+            return {w: 1.0 for w in folded.split() if len(w) > 2 and w not in STOPWORDS}
+        return {w: self._idf.get(w, self._max_idf) for w in folded.split() if len(w) > 2 and w not in STOPWORDS}
+
+    def knows(self, word: str) -> bool:
+        """Whether any entry's questions or answers use this (normalised) word."""
+        return not self._empty and word in self._idf
+
+    def _focus_agreement(self, focus, kb_id: str) -> float:
+        if not focus:
+            return 1.0
+        share = self._focus_share[kb_id]
+        return max(share[name] for name in focus)
+
+    def _coverage(self, words: dict, kb_id: str) -> float:
+        total = sum(words.values())
+        if not total:
+            return 1.0
+        known = self._vocabulary[kb_id]
+        return sum(weight for word, weight in words.items() if word in known) / total
+
+
+def _entry_classifier(questions, owners: Sequence[str]):
+    """A linear SVM from a question's n-grams to its entry: the view that learns which words tell entries apart."""
+    if len(set(owners)) < 2:
+        return None
+    from sklearn.svm import LinearSVC
+
+    return LinearSVC(C=1.0).fit(questions, owners)
 
 
 def _unit_rows(matrix):

@@ -44,6 +44,13 @@ class GateSettings:
     personal_case_confidence: float = 0.8
     # A personal case is about orientation: with nothing in the KB even remotely close, it is not one.
     personal_case_min_similarity: float = 0.17
+    ask_human_confidence: float = 0.5
+    # "stage", "bourse crous": this many content words or fewer, naming a topic and asking nothing, get choices.
+    bare_topic_words: int = 2
+    # The risk model (``orientbot.risk``), fitted by `make kb` on cross-validated predictions over the
+    # transcripts, and the share of all questions it may answer wrongly there (issue 10: at most 2 %).
+    risk_model: Path = PROJECT_ROOT / "var" / "answer-risk.json"
+    wrong_answer_budget: float = 0.015
 
 
 @dataclass(frozen=True)
@@ -64,6 +71,20 @@ class ConsoleSettings:
 
 
 @dataclass(frozen=True)
+class DetectorSettings:
+    """Thresholds of the text detectors learned from the transcripts (``orientbot.detectors``).
+
+    Measured by ``python -m orientbot.detectors`` (grouped 5-fold cross-validation over the
+    transcripts' conversations, see its report).
+    """
+
+    # Recall first: the highest threshold whose cross-validated recall on distress messages is >= 0.98.
+    distress_threshold: float = 0.5
+    # The lowest threshold whose cross-validated false alarms on general FAQ questions are <= 3 %.
+    personal_case_threshold: float = 0.5
+
+
+@dataclass(frozen=True)
 class ChatSettings:
     """The chat window's channel (``bot/channels/chat.py``)."""
 
@@ -77,11 +98,14 @@ class Settings:
     transcripts_dir: Path = PROJECT_ROOT / "transcripts"
     generated_dir: Path = PROJECT_ROOT / "bot" / "data" / "generated"
     reports_dir: Path = PROJECT_ROOT / "var" / "reports"
+    # `make eval` draws the cross-validated coverage-risk curve here (committed: the figure to tune on).
+    curve_picture: Path = PROJECT_ROOT / "docs" / "coverage-risk.png"
     spacy_model: str = "fr_core_news_md"
     answer_max_age_days: int = 400
     gate: GateSettings = field(default_factory=GateSettings)
     console: ConsoleSettings = field(default_factory=ConsoleSettings)
     chat: ChatSettings = field(default_factory=ChatSettings)
+    detectors: DetectorSettings = field(default_factory=DetectorSettings)
 
 
 def _coerce(value: Any, like: Any) -> Any:

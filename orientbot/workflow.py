@@ -13,7 +13,7 @@ Repository functions: keyword-only arguments, a session passed in, the moment
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime, timedelta, timezone
+from datetime import datetime, timedelta
 from typing import Any, Dict, List, Optional, Sequence
 
 from sqlalchemy import and_, case, func, or_, select, update

@@ -36,7 +36,7 @@ def timed(bot, question):
 
 
 def main() -> int:
-    questions = [json.loads(l)["question"] for l in (ROOT / "eval" / "holdout.jsonl").read_text(encoding="utf-8").splitlines()]
+    questions = [json.loads(line)["question"] for line in (ROOT / "eval" / "holdout.jsonl").read_text(encoding="utf-8").splitlines()]
     print(f"model: {MODEL.stat().st_size / 1e6:.1f} MB")
     with tempfile.TemporaryDirectory() as work:
         started = time.perf_counter()
@@ -64,7 +64,7 @@ def main() -> int:
                     print(f"--- {dataset.relative_to(ROOT.parent)}")
                     out = subprocess.run([sys.executable, str(scorer), str(dataset), "--url", bot.url, "--show", "none"],
                                          capture_output=True, text=True).stdout
-                    print("\n".join(l for l in out.splitlines() if l.split(":")[0] in
+                    print("\n".join(line for line in out.splitlines() if line.split(":")[0] in
                                     ("answer_acc", "answer_escalated", "wrong_rate", "urgent_recall", "escalate_recall", "oos_acc")))
     return 0
 

@@ -68,3 +68,13 @@ def tiny_kb():
 def pytest_collection_modifyitems(items):
     """Browser tests last: Playwright's session keeps an event loop running, which the console's asyncio tests need free."""
     items.sort(key=lambda item: item.get_closest_marker("browser") is not None)
+
+
+def score_risk_model(min_score: float):
+    """A risk model that serves the retriever's first choice when its score reaches ``min_score``: tests of what
+    the actions do with an outcome must not depend on a fitted model."""
+    from orientbot.risk import FEATURES, RiskModel
+
+    weights = tuple(50.0 if name == "score" else 0.0 for name in FEATURES)
+    return RiskModel(means=(0.0,) * len(FEATURES), scales=(1.0,) * len(FEATURES), weights=weights,
+                     intercept=-50.0 * min_score, threshold=0.5)

@@ -65,8 +65,8 @@ def seed_demo(session, *, now: datetime) -> None:
         ("je sais pas quoi mettre dans mon projet motivé pour un BTS", "not_understood", "eleve", voeux),
         ("mon fils n'a eu aucune proposition affelnet, que faire ?", "personal_case", "parent", []),
         ("c'est quoi la différence entre alternance et apprentissage", "none_of_the_suggestions", "eleve", []),
-        ("est-ce que ma fille peut avoir une bourse au lycée pro ?", "not_understood", "parent", bourse),
-        ("je veux parler à quelqu'un pour ma réorientation en fac", "asked_for_human", "eleve", []),
+        ("Comment est calculée la bourse de lycée et où la demander ?", "not_understood", "parent", bourse),
+        ("jvoudrais voir un conseiller pour me reorienter apres ma L1", "asked_for_human", "eleve", []),
         ("mon stage de seconde pro est annulé, je fais comment", "personal_case", "eleve", []),
     ]
     for day in range(1, 28):

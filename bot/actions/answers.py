@@ -1,4 +1,4 @@
-"""What both actions need: the gate's decision for the latest message, and how an answer is said."""
+"""How an answer from the KB is said: the entry's answer in the person's register, its date, its sources."""
 from __future__ import annotations
 
 from rasa_sdk import Tracker
@@ -6,25 +6,6 @@ from rasa_sdk.executor import CollectingDispatcher
 
 from bot.actions import conversation
 from bot.actions.services import Services
-from orientbot.gate import Decision, decide
-from orientbot.topics import topic_of
-
-
-def gate_decision(tracker: Tracker, services: Services) -> Decision:
-    intent = conversation.intent(tracker)
-    name = intent.get("name") or ""
-    confidence = float(intent.get("confidence") or 0.0)
-    if name == "nlu_fallback":
-        name, confidence = "out_of_scope", conversation.intent_confidence(tracker, "out_of_scope")
-    known = {entry.id for entry in services.knowledge.entries()}
-    return decide(
-        intent=name,
-        intent_confidence=confidence,
-        selector=conversation.selector_ranking(tracker),
-        retrieval=services.retriever.search(conversation.original_text(tracker)),
-        settings=services.gate,
-        known_ids=known,
-    )
 
 
 def emit_answer(
@@ -51,9 +32,3 @@ def emit_answer(
     if entry.sources:
         dispatcher.utter_message(response="utter_sources", links=" ; ".join(entry.sources))
     return True
-
-
-def about_orientation(decision: Decision, services: Services, text: str) -> bool:
-    """Whether the message is about orientation at all: something in the KB is even remotely close, or it names a topic."""
-    best = max((c.retrieval_score for c in decision.candidates), default=0.0)
-    return best >= services.gate.personal_case_min_similarity or topic_of(text) is not None

@@ -5,7 +5,12 @@ from typing import Any, Dict, List
 
 from rasa_sdk import Tracker
 
+from orientbot.policy import Message
 from orientbot.retrieval import Match
+
+# Intents a typed "/intent" command may not force (Rasa reads such text as that intent at confidence 1):
+# only the chat window's own buttons are commands.
+BUTTON_INTENTS = ("choose_kb", "none_of_these")
 
 MAX_TRANSCRIPT_EVENTS = 60
 
@@ -39,6 +44,40 @@ def intent_confidence(tracker: Tracker, name: str) -> float:
         if item.get("name") == name:
             return float(item.get("confidence") or 0.0)
     return 0.0
+
+
+def previous_question(tracker: Tracker) -> str:
+    """The person's message before the latest one ("" if none, or if it was a button)."""
+    seen_latest = False
+    for event in reversed(tracker.events):
+        if event.get("event") != "user":
+            continue
+        if not seen_latest:
+            seen_latest = True
+            continue
+        text = event.get("text") or ""
+        return "" if text.startswith("/") else text
+    return ""
+
+
+def message(tracker: Tracker) -> Message:
+    """What the answer policy reads of the latest message."""
+    text = original_text(tracker)
+    found = intent(tracker)
+    name, confidence = found.get("name") or "", float(found.get("confidence") or 0.0)
+    if name == "nlu_fallback":
+        name, confidence = "out_of_scope", intent_confidence(tracker, "out_of_scope")
+    if text.startswith("/") and name not in BUTTON_INTENTS:
+        name, confidence = "", 0.0
+    return Message(
+        text=text,
+        audience=audience(tracker),
+        previous=previous_question(tracker),
+        intent=name,
+        intent_confidence=confidence,
+        clarification_pending=bool(tracker.get_slot("clarification_pending")),
+        chosen_kb_id=entity_value(tracker, "kb_id") if name == "choose_kb" else "",
+    )
 
 
 def selector_ranking(tracker: Tracker) -> List[Match]:

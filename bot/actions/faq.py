@@ -1,77 +1,58 @@
-"""Answering from the knowledge base, through the answer gate.
+"""Carrying out the answer policy's outcome: the one thing both actions do.
 
-The gate (``orientbot.gate``) decides between an answer, "did you mean…?"
-buttons, "not my field", or "not understood"; a second unsure turn in a row
-hands the conversation to a counsellor.  Prose comes from the domain's
-responses and from the KB, never from this module.
+``orientbot.policy`` decides (answer, clarify, decline, hand over); this module says it, with the
+domain's responses and the KB's answers, never with prose of its own.
 """
 from __future__ import annotations
 
-from typing import Any, Dict, List, Optional
+from typing import Any, Dict, List
 
 from rasa_sdk import Tracker
 from rasa_sdk.events import SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 
 from bot.actions import conversation
-from bot.actions.answers import about_orientation, emit_answer, gate_decision
-from bot.actions.handover import general_rule_then_hand_over, hand_over
-from bot.actions.services import Services, ServiceAction
-from orientbot.gate import (
-    ANSWER, CLARIFY, OUT_OF_SCOPE, Decision, asks_for_a_human, looks_like_homework, sounds_like_a_complaint,
-    tells_a_personal_situation,
-)
-from orientbot.normalise import normalise
-from orientbot.safety import detect_distress
+from bot.actions.answers import emit_answer
+from bot.actions.handover import hand_over
+from bot.actions.services import ServiceAction, Services
+from orientbot.policy import ANSWER, CLARIFY, DECLINE, EMPTY, HAND_OVER, Outcome
+
+NOT_PENDING = [SlotSet("clarification_pending", False)]
 
 
-def respond(
-    dispatcher: CollectingDispatcher, tracker: Tracker, services: Services, decision: Optional[Decision] = None
-) -> List[Dict[str, Any]]:
-    """Answer, clarify, decline or (second unsure turn) hand over: what any question gets.
+def respond(dispatcher: CollectingDispatcher, tracker: Tracker, services: Services) -> List[Dict[str, Any]]:
+    """What any message that reaches an action gets: the policy's outcome, carried out."""
+    outcome = services.policy.decide(conversation.message(tracker), services.knowledge, services.retriever)
+    return carry_out(dispatcher, tracker, services, outcome)
 
-    ``decision`` is the gate's, when the caller already asked it for this message.
-    """
-    if conversation.intent(tracker).get("name") == "choose_kb":
-        chosen = conversation.entity_value(tracker, "kb_id")
-        if emit_answer(dispatcher, tracker, services, chosen, 1.0):
-            return [SlotSet("clarification_pending", False)]
-        dispatcher.utter_message(response="utter_not_understood")
-        return []
-    text = conversation.original_text(tracker)
-    if not normalise(text):
+
+def carry_out(dispatcher: CollectingDispatcher, tracker: Tracker, services: Services,
+              outcome: Outcome) -> List[Dict[str, Any]]:
+    if outcome.action == ANSWER and emit_answer(dispatcher, tracker, services, outcome.kb_id, outcome.probability):
+        return NOT_PENDING
+    if outcome.action == HAND_OVER:
+        if outcome.general_rule_first:
+            # A personal case the KB has a general answer for: it helps while the person waits.
+            dispatcher.utter_message(response="utter_general_info_first")
+            emit_answer(dispatcher, tracker, services, outcome.kb_id, outcome.probability)
+        return hand_over(dispatcher, tracker, services, reason=outcome.reason, candidates=outcome.candidates,
+                         distress_kind=outcome.distress_kind)
+    if outcome.action == EMPTY:
         dispatcher.utter_message(response="utter_empty_message")
         return []
-
-    distress = detect_distress(text)
-    if distress is not None:  # whatever the classifiers said
-        return hand_over(dispatcher, tracker, services, reason="distress", distress_kind=distress.kind)
-    decision = decision or gate_decision(tracker, services)
-    if asks_for_a_human(text):  # whatever the classifier said
-        return hand_over(dispatcher, tracker, services, reason="asked_for_human", candidates=decision.candidates)
-    complaint = tells_a_personal_situation(text) and sounds_like_a_complaint(text)
-    if complaint and about_orientation(decision, services, text):
-        # "c'est normal ?" about one's own stage, file or contract: the general rule if known, and a counsellor.
-        return general_rule_then_hand_over(dispatcher, tracker, services, decision=decision, reason="personal_case")
-    if decision.kind == OUT_OF_SCOPE or looks_like_homework(text):
+    if outcome.action == DECLINE:
         dispatcher.utter_message(response="utter_out_of_scope")
-        return [SlotSet("clarification_pending", False)]
-    if decision.kind == ANSWER and emit_answer(dispatcher, tracker, services, decision.kb_id, decision.confidence):
-        return [SlotSet("clarification_pending", False)]
-    if tracker.get_slot("clarification_pending"):
-        return hand_over(dispatcher, tracker, services, reason="not_understood", candidates=decision.candidates)
-    if decision.kind == CLARIFY:
+        return NOT_PENDING
+    if outcome.action == CLARIFY:
         buttons = []
-        for candidate in decision.candidates:
+        for candidate in outcome.candidates:
             entry = services.knowledge.get(candidate.kb_id)
             if entry is not None:
                 buttons.append({"title": entry.title, "payload": f'/choose_kb{{"kb_id": "{entry.id}"}}'})
-        dispatcher.utter_message(response="utter_clarify", buttons=buttons)
-        dispatcher.utter_message(response="utter_clarify_other")
-        return [SlotSet("clarification_pending", True)]
-    if tells_a_personal_situation(text) and about_orientation(decision, services, text):
-        # Someone who told their own story and matched nothing gets a counsellor, not "please rephrase".
-        return hand_over(dispatcher, tracker, services, reason="personal_case", candidates=decision.candidates)
+        if buttons:
+            dispatcher.utter_message(response="utter_clarify", buttons=buttons)
+            dispatcher.utter_message(response="utter_clarify_other")
+            return [SlotSet("clarification_pending", True)]
     dispatcher.utter_message(response="utter_not_understood")
     return []
 

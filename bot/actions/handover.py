@@ -14,10 +14,9 @@ from rasa_sdk.events import SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 
 from bot.actions import conversation
-from bot.actions.answers import emit_answer
 from bot.actions.services import Services
-from orientbot.gate import ANSWER, Candidate, Decision
 from orientbot.office_hours import say_when
+from orientbot.retrieval import Scored
 from orientbot.tickets import NewTicket
 from orientbot.topics import topic_of
 
@@ -26,7 +25,9 @@ logger = logging.getLogger(__name__)
 URGENT_KINDS = ("suicide", "harcelement", "cyberharcelement", "enfance-en-danger")
 
 
-def candidate_payload(services: Services, candidates: Sequence[Candidate]) -> List[Dict[str, Any]]:
+def candidate_payload(services: Services, tracker: Tracker, candidates: Sequence[Scored]) -> List[Dict[str, Any]]:
+    """What the counsellor sees of the bot's candidates: the retriever's score and the NLU model's confidence."""
+    selector = {m.kb_id: m.score for m in conversation.selector_ranking(tracker)}
     payload = []
     for candidate in candidates:
         entry = services.knowledge.get(candidate.kb_id)
@@ -34,8 +35,8 @@ def candidate_payload(services: Services, candidates: Sequence[Candidate]) -> Li
             {
                 "kb_id": candidate.kb_id,
                 "title": entry.title if entry else "",
-                "selector_confidence": round(candidate.selector_confidence, 4),
-                "retrieval_score": round(candidate.retrieval_score, 4),
+                "selector_confidence": round(selector.get(candidate.kb_id, 0.0), 4),
+                "retrieval_score": round(candidate.score, 4),
             }
         )
     return payload
@@ -47,7 +48,7 @@ def hand_over(
     services: Services,
     *,
     reason: str,
-    candidates: Sequence[Candidate] = (),
+    candidates: Sequence[Scored] = (),
     distress_kind: Optional[str] = None,
 ) -> List[Dict[str, Any]]:
     priority = "urgent" if reason == "distress" else "normal"
@@ -63,7 +64,7 @@ def hand_over(
         audience=conversation.audience(tracker),
         question=question,
         transcript=lines,
-        candidates=candidate_payload(services, candidates),
+        candidates=candidate_payload(services, tracker, candidates),
         created_at=now.isoformat(),
         mode="live" if live else "deferred",
         due_at=due.isoformat(),
@@ -93,13 +94,3 @@ def hand_over(
         }}
     )
     return [SlotSet("clarification_pending", False)]
-
-
-def general_rule_then_hand_over(
-    dispatcher: CollectingDispatcher, tracker: Tracker, services: Services, *, decision: Decision, reason: str
-) -> List[Dict[str, Any]]:
-    """A personal case the KB has a general answer for: that answer helps while the person waits for a counsellor."""
-    if decision.kind == ANSWER:
-        dispatcher.utter_message(response="utter_general_info_first")
-        emit_answer(dispatcher, tracker, services, decision.kb_id, decision.confidence)
-    return hand_over(dispatcher, tracker, services, reason=reason, candidates=decision.candidates)

@@ -17,13 +17,15 @@ from rasa_sdk import Action
 from sqlalchemy import func, select
 from sqlalchemy.engine import Engine
 
+from orientbot import workflow
 from orientbot.db import KBEntry, KBVariant, session_scope
 from orientbot.kb import InMemoryKnowledgeBase, KnowledgeBase, KnowledgeEntry, load_entries
 from orientbot.office_hours import OfficeHours
-from orientbot.retrieval import Match, Retriever
+from orientbot.policy import AnswerPolicy, Retrieval
+from orientbot.retrieval import Retriever, Scored
+from orientbot.risk import RiskModel
 from orientbot.settings import GateSettings, load_settings
 from orientbot.tickets import TicketSink, TicketStore
-from orientbot import workflow
 
 logger = logging.getLogger(__name__)
 
@@ -35,9 +37,9 @@ def utc_now() -> datetime:
 @dataclass
 class Services:
     knowledge: KnowledgeBase
-    retriever: Retriever
+    retriever: Retrieval
     tickets: TicketSink
-    gate: GateSettings
+    policy: AnswerPolicy
     today: Callable[[], date] = date.today
     now: Callable[[], datetime] = utc_now
     office_hours: Callable[[], OfficeHours] = OfficeHours
@@ -90,8 +92,14 @@ class LiveKnowledge:
     def entries(self) -> Sequence[KnowledgeEntry]:
         return self.current()[0].entries()
 
-    def search(self, question: str, *, limit: int = 5) -> List[Match]:
-        return self.current()[1].search(question, limit=limit)
+    def rank(self, question: str, *, limit: int = 5) -> List[Scored]:
+        return self.current()[1].rank(question, limit=limit)
+
+    def content_words(self, folded: str) -> dict:
+        return self.current()[1].content_words(folded)
+
+    def knows(self, word: str) -> bool:
+        return self.current()[1].knows(word)
 
 
 def _read_with_default(engine: Engine, query: Callable, default: Callable) -> Callable:
@@ -104,6 +112,16 @@ def _read_with_default(engine: Engine, query: Callable, default: Callable) -> Ca
             return default()
 
     return read
+
+
+def _risk_model(settings: GateSettings) -> Optional[RiskModel]:
+    try:
+        return RiskModel.load(settings.risk_model)
+    except (OSError, ValueError, TypeError):
+        # Without it nothing is answered outright: candidates become "did you mean…?" buttons.
+        logger.exception("no answer risk model at %s (make kb fits it): the bot will not answer outright",
+                         settings.risk_model)
+        return None
 
 
 _lock = threading.Lock()
@@ -124,7 +142,7 @@ def default_services() -> Services:
                 knowledge=knowledge,
                 retriever=knowledge,
                 tickets=TicketStore(engine, settings.ticket_spool),
-                gate=settings.gate,
+                policy=AnswerPolicy(settings.gate, _risk_model(settings.gate)),
                 office_hours=_read_with_default(engine, workflow.office_hours, OfficeHours),
                 waiting_tickets=_read_with_default(engine, workflow.waiting_count, int),
             )

@@ -7,9 +7,11 @@ import pytest
 from rasa_sdk import Tracker
 
 from bot.actions.services import Services
+from orientbot.policy import AnswerPolicy
 from orientbot.retrieval import Retriever
 from orientbot.settings import GateSettings
 from orientbot.tickets import TicketReceipt
+from tests.conftest import score_risk_model
 
 
 class RecordingTickets:
@@ -48,5 +50,5 @@ def make_tracker(text, *, intent="faq", confidence=0.9, ranking=None, selector=N
 def services(tiny_kb):
     return Services(
         knowledge=tiny_kb, retriever=Retriever(tiny_kb.entries()), tickets=RecordingTickets(),
-        gate=GateSettings(), today=lambda: date(2026, 11, 23),
+        policy=AnswerPolicy(GateSettings(), score_risk_model(0.3)), today=lambda: date(2026, 11, 23),
     )

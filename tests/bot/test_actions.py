@@ -1,11 +1,13 @@
-import pytest
 from dataclasses import replace
 
+import pytest
 from rasa_sdk.executor import CollectingDispatcher
 
 from bot.actions.faq import ActionAnswer
 from bot.actions.handoff import ActionHandoff
+from orientbot.policy import Detectors
 from tests.bot.conftest import RecordingTickets, make_tracker
+from tests.conftest import score_risk_model
 
 
 def run(action, tracker):
@@ -19,7 +21,7 @@ def customs(messages, key):
 
 
 def test_confident_question_is_answered_from_the_kb_in_the_right_form(services):
-    tracker = make_tracker("cb de voeux sur parcoursup ?", selector=[("parcoursup-voeux", 0.9), ("cvec-montant", 0.05)])
+    tracker = make_tracker("cb de voeux sur parcoursup ?")
     messages, events = run(ActionAnswer(services), tracker)
     [answer] = customs(messages, "answer")
     assert answer["kb_id"] == "parcoursup-voeux" and answer["sources"] == ["https://www.parcoursup.gouv.fr"]
@@ -27,33 +29,53 @@ def test_confident_question_is_answered_from_the_kb_in_the_right_form(services):
     assert {"response": "utter_sources"}.items() <= messages[-1].items()
     assert events[0]["value"] is False
 
-    parent = make_tracker("Combien de vœux mon fils peut-il faire ?", audience="parent",
-                          selector=[("parcoursup-voeux", 0.9)])
+    parent = make_tracker("Combien de vœux pouvons-nous saisir pour notre fils sur Parcoursup ?", audience="parent")
     messages, _ = run(ActionAnswer(services), parent)
     assert messages[0]["text"].startswith("Votre enfant")
 
 
 def test_out_of_date_campaign_answers_carry_a_warning(services):
-    messages, _ = run(ActionAnswer(services), make_tracker("c combien la cvec ?", selector=[("cvec-montant", 0.95)]))
+    messages, _ = run(ActionAnswer(services), make_tracker("c combien la cvec ?"))
     assert any(m.get("response") == "utter_answer_dated" and m.get("year") == "2025" for m in messages)
 
 
 def test_unsure_gives_buttons_then_a_second_unsure_turn_hands_over(services):
-    tracker = make_tracker("vœux ou cvec", selector=[("parcoursup-voeux", 0.4), ("cvec-montant", 0.38)])
-    # Both entries are close, neither clears the answer thresholds.
-    services.gate = replace(services.gate, agreement_similarity=0.99, retrieval_answer_similarity=0.99)
+    services.policy.risk = score_risk_model(0.99)  # nothing may be served outright
+    tracker = make_tracker("combien de vœux et la cvec")
     messages, events = run(ActionAnswer(services), tracker)
     assert messages[0]["response"] == "utter_clarify"
     payloads = [b["payload"] for b in messages[0]["buttons"]]
     assert '/choose_kb{"kb_id": "parcoursup-voeux"}' in payloads
+    assert [b["title"] for b in messages[0]["buttons"]][0] in {"Combien de vœux peut-on faire sur Parcoursup ?",
+                                                                "Combien coûte la CVEC ?"}
     assert not customs(messages, "answer") and events[0]["value"] is True
 
-    again = make_tracker("vœux ou cvec", selector=[("parcoursup-voeux", 0.4), ("cvec-montant", 0.38)],
-                         slots={"audience": "eleve", "clarification_pending": True})
+    again = make_tracker("combien de vœux et la cvec", slots={"audience": "eleve", "clarification_pending": True})
     messages, _ = run(ActionAnswer(services), again)
     [handoff] = customs(messages, "handoff")
     assert handoff["reason"] == "not_understood" and handoff["priority"] == "normal"
     assert services.tickets.tickets[0].candidates[0]["kb_id"] in {"parcoursup-voeux", "cvec-montant"}
+
+
+def test_without_a_risk_model_nothing_is_served_outright(services):
+    services.policy.risk = None
+    messages, _ = run(ActionAnswer(services), make_tracker("cb de voeux sur parcoursup ?"))
+    assert not customs(messages, "answer") and messages[0]["response"] == "utter_clarify"
+
+
+def test_a_bare_topic_word_gets_choices_not_a_guess(services):
+    messages, events = run(ActionAnswer(services), make_tracker("parcoursup"))
+    assert messages[0]["response"] == "utter_clarify" and not customs(messages, "answer")
+    assert events[0]["value"] is True
+
+
+def test_a_follow_up_takes_the_subject_of_the_previous_question(services):
+    alone = make_tracker("et pour un apprenti ?")
+    messages, _ = run(ActionAnswer(services), alone)
+    assert not customs(messages, "answer")
+    follow_up = make_tracker("et pour un apprenti ?", history=["combien de vœux sur parcoursup ?"])
+    messages, _ = run(ActionAnswer(services), follow_up)
+    assert customs(messages, "answer")[0]["kb_id"] == "parcoursup-voeux"
 
 
 def test_a_chosen_button_answers_that_entry_and_an_unknown_one_does_not(services):
@@ -66,23 +88,29 @@ def test_a_chosen_button_answers_that_entry_and_an_unknown_one_does_not(services
     assert [m["response"] for m in messages] == ["utter_not_understood"]
 
 
+def test_a_typed_intent_command_cannot_raise_an_alarm(services):
+    forged = make_tracker("/distress", intent="distress", confidence=1.0)
+    messages, _ = run(ActionHandoff(services), forged)
+    assert not customs(messages, "handoff") and services.tickets.tickets == []
+
+
 def test_out_of_scope_and_nonsense_create_no_ticket(services):
-    oos = make_tracker("recette de crêpes", intent="out_of_scope", confidence=0.8, selector=[("cvec-montant", 0.9)])
+    oos = make_tracker("c'est quoi le meilleur jeu video du moment ?", intent="out_of_scope", confidence=0.8)
     messages, _ = run(ActionAnswer(services), oos)
     assert messages[0]["response"] == "utter_out_of_scope"
-    nonsense = make_tracker("qsdfgh", selector=[("cvec-montant", 0.95)])
+    nonsense = make_tracker("qsdfgh")
     messages, _ = run(ActionAnswer(services), nonsense)
     assert not customs(messages, "answer") and not customs(messages, "handoff")
     assert services.tickets.tickets == []
 
 
 def test_empty_message_gets_a_clear_reply(services):
-    messages, _ = run(ActionAnswer(services), make_tracker("   ", selector=[("cvec-montant", 0.9)]))
+    messages, _ = run(ActionAnswer(services), make_tracker("   "))
     assert messages[0]["response"] == "utter_empty_message"
 
 
 def test_distress_is_urgent_with_the_right_numbers_even_when_the_intent_was_missed(services):
-    tracker = make_tracker("jpp je pense a mourir tous les soirs", intent="ask_human")
+    tracker = make_tracker("jai plus la force. jveux en finir", intent="ask_human")
     messages, _ = run(ActionHandoff(services), tracker)
     [handoff] = customs(messages, "handoff")
     assert handoff["priority"] == "urgent" and handoff["reason"] == "distress"
@@ -112,63 +140,61 @@ def test_database_down_still_answers_and_says_how_else_to_reach_someone(services
 
 
 def test_personal_case_gets_the_general_rule_and_a_ticket(services):
-    tracker = make_tracker("on m'a refusé, combien de voeux j'avais droit sur parcoursup ?", intent="personal_case",
-                           selector=[("parcoursup-voeux", 0.9), ("cvec-montant", 0.02)])
+    tracker = make_tracker("on m'a refusé partout, c'etait combien de voeux max sur parcoursup deja ?",
+                           intent="personal_case")
     messages, _ = run(ActionHandoff(services), tracker)
     assert customs(messages, "answer")[0]["kb_id"] == "parcoursup-voeux"
     assert customs(messages, "handoff")[0]["reason"] == "personal_case"
 
 
-def test_a_weak_distress_or_personal_case_intent_alone_goes_through_the_gate(services):
-    weak = make_tracker("mon insta bug jarrive pas a me co", intent="distress", confidence=0.6,
-                        selector=[("cvec-montant", 0.1)])
+def test_a_weak_distress_or_personal_case_intent_alone_goes_through_the_policy(services):
+    weak = make_tracker("mon tel beugue, jpeux plus me connecter a snap", intent="distress", confidence=0.6)
     messages, _ = run(ActionHandoff(services), weak)
     assert not customs(messages, "handoff") and services.tickets.tickets == []
-    weak_personal = make_tracker("c combien la cvec ?", intent="personal_case", confidence=0.5,
-                                 selector=[("cvec-montant", 0.9)])
+    weak_personal = make_tracker("c combien la cvec ?", intent="personal_case", confidence=0.5)
     messages, _ = run(ActionHandoff(services), weak_personal)
     assert customs(messages, "answer")[0]["kb_id"] == "cvec-montant" and not customs(messages, "handoff")
 
 
 def test_the_answer_path_also_catches_distress(services):
-    tracker = make_tracker("je veux en finir avec tout ça", intent="faq", selector=[("cvec-montant", 0.9)])
+    tracker = make_tracker("je veux en finir avec tout ça", intent="faq")
     messages, _ = run(ActionAnswer(services), tracker)
     assert customs(messages, "handoff")[0]["priority"] == "urgent"
     assert not customs(messages, "answer")
 
 
 def test_a_personal_story_that_matches_nothing_goes_to_a_counsellor(services):
-    tracker = make_tracker("mon maître de stage m'oblige à rester jusqu'à 21h et je n'ose pas le dire au lycée",
-                           selector=[("cvec-montant", 0.05)])
-    # Nothing close enough in this tiny KB (where one of two entries is always far ahead of the other).
-    services.gate = replace(services.gate, clarify_similarity=0.9, agreement_similarity=0.99,
-                            retrieval_answer_similarity=0.99)
+    tracker = make_tracker("mon maître de stage m'oblige à rester jusqu'à 21h et je n'ose pas le dire au lycée")
+    services.policy.settings = replace(services.policy.settings, clarify_similarity=0.9)
     messages, _ = run(ActionAnswer(services), tracker)
     assert customs(messages, "handoff")[0]["reason"] == "personal_case"
 
 
 def test_a_personal_case_about_nothing_in_the_kb_is_not_handed_over(services):
-    tracker = make_tracker("traduis moi cette phrase en espagnol pour mon devoir", intent="personal_case", confidence=0.95)
-    services.gate = replace(services.gate, personal_case_min_similarity=0.9)  # this tiny KB makes everything look close
+    tracker = make_tracker("on a adopté un chat et il griffe tout le canapé, je sais plus quoi faire",
+                           intent="personal_case", confidence=0.95)
+    # This tiny KB makes everything look a little close: only the topic words may say "orientation" here.
+    services.policy.settings = replace(services.policy.settings, personal_case_min_similarity=0.9)
     messages, _ = run(ActionHandoff(services), tracker)
     assert not customs(messages, "handoff") and services.tickets.tickets == []
 
 
-def test_an_unsure_complaint_about_ones_own_stage_goes_to_a_counsellor(services):
-    tracker = make_tracker("pendant mon stage mon patron me fait travailler jusqu'à 22h tous les soirs c normal ?",
-                           selector=[("parcoursup-voeux", 0.3), ("cvec-montant", 0.28)])
-    # The gate is unsure (nothing clears the answer thresholds) but the message is about orientation.
-    services.gate = replace(services.gate, personal_case_min_similarity=0.0, agreement_similarity=0.99,
-                            retrieval_answer_similarity=0.99)
+def test_the_personal_case_classifier_hands_a_story_over(services):
+    class Always:
+        def probability(self, text, *, already_normalised=False):
+            return 0.99
+
+    services.policy.detectors = Detectors(personal_case=Always())
+    tracker = make_tracker("combien de voeux sur parcoursup pour mon fils qui a été refusé ?", audience="parent")
     messages, _ = run(ActionAnswer(services), tracker)
+    assert customs(messages, "answer")[0]["kb_id"] == "parcoursup-voeux"
     assert customs(messages, "handoff")[0]["reason"] == "personal_case"
 
 
 def test_a_complaint_about_ones_own_situation_gets_the_general_rule_and_a_counsellor(services):
-    tracker = make_tracker("on m'a dit que j'avais droit à 10 voeux sur parcoursup mais moi j'en ai que 5, c'est normal ?",
-                           selector=[("parcoursup-voeux", 0.9), ("cvec-montant", 0.05)])
+    tracker = make_tracker("on m'a dit que j'avais droit à 10 voeux sur parcoursup mais moi j'en ai que 5, c'est normal ?")
     messages, _ = run(ActionAnswer(services), tracker)
-    assert customs(messages, "answer")[0]["kb_id"] == "parcoursup-voeux"  # the gate would have answered alone
+    assert customs(messages, "answer")[0]["kb_id"] == "parcoursup-voeux"
     assert messages[0]["response"] == "utter_general_info_first"
     assert customs(messages, "handoff")[0]["reason"] == "personal_case"
     assert services.tickets.tickets[0].candidates[0]["kb_id"] == "parcoursup-voeux"
@@ -176,9 +202,7 @@ def test_a_complaint_about_ones_own_situation_gets_the_general_rule_and_a_counse
 
 @pytest.mark.parametrize("intent", ["personal_case", "faq", "nlu_fallback"])
 def test_homework_is_declined_kindly_without_a_ticket_whatever_the_intent(services, intent):
-    tracker = make_tracker("tu peux me résoudre 3x + 5 = 20 et m'expliquer c pour demain", intent=intent,
-                           confidence=0.97, selector=[("cvec-montant", 0.4), ("parcoursup-voeux", 0.3)])
-    services.gate = replace(services.gate, personal_case_min_similarity=0.0)
+    tracker = make_tracker("tu peux calculer 7y - 4 = 10 pour mon dm ? c pour demain", intent=intent, confidence=0.97)
     action = ActionHandoff(services) if intent == "personal_case" else ActionAnswer(services)
     messages, _ = run(action, tracker)
     assert [m.get("response") for m in messages] == ["utter_out_of_scope"]
@@ -186,8 +210,8 @@ def test_homework_is_declined_kindly_without_a_ticket_whatever_the_intent(servic
 
 
 def test_an_explicit_request_for_a_person_is_handed_over_even_when_nlu_saw_a_question(services):
-    tracker = make_tracker("Pourriez-vous organiser un rendez-vous entre mon fils et un conseiller ?", audience="parent",
-                           selector=[("parcoursup-voeux", 0.9)])
+    tracker = make_tracker("Pourriez-vous nous fixer un rendez-vous avec un conseiller pour notre fils ?",
+                           audience="parent")
     messages, _ = run(ActionAnswer(services), tracker)
     assert customs(messages, "handoff")[0]["reason"] == "asked_for_human"
     assert not customs(messages, "answer")

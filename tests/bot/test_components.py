@@ -39,7 +39,7 @@ def test_button_payloads_are_left_for_rasa_and_empty_text_is_marked():
 
 
 def test_safety_gate_overrides_the_classifier():
-    [urgent] = SafetyGate().process([message("je pense a mourir", intent="faq")])
+    [urgent] = SafetyGate().process([message("jai plus envie de vivre", intent="faq")])
     assert urgent.get("intent") == {"name": "distress", "confidence": 1.0}
     assert {"entity": "distress_kind", "value": "suicide"}.items() <= urgent.get("entities")[0].items()
     [calm] = SafetyGate().process([message("combien de voeux", intent="faq")])

@@ -13,13 +13,13 @@ def test_an_entry_added_to_the_database_is_found_after_the_refresh_period(engine
     live = LiveKnowledge(engine, every_seconds=0.2)
     assert [e.id for e in live.entries()] == ["parcoursup-voeux"]
     with session_scope(engine) as session:
-        session.add(KBEntry(id="console-internat", title="Comment demander une place en internat ?",
+        session.add(KBEntry(id="console-internat", title="Comment s'inscrire à l'internat du lycée ?",
                             answer_eleve="Demande-la à ton lycée.", answer_parent="Demandez-la au lycée.",
                             sources=[], origin="console",
                             variants=[KBVariant(text="comment avoir une place a l'internat ?")]))
     assert live.get("console-internat") is None  # within the period: no query at all
     time.sleep(0.25)
-    assert live.search("comment avoir une place a l'internat ?")[0].kb_id == "console-internat"
+    assert live.rank("comment avoir une place a l'internat ?")[0].kb_id == "console-internat"
     assert live.get("console-internat").origin == "console"
 
 

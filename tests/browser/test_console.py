@@ -53,7 +53,7 @@ def tickets(stack):
     """A normal request first, then an urgent one: the urgent one must still come first."""
     senders = {"normal": f"normal-{RUN}-eleve", "urgent": f"urgent-{RUN}-eleve", "script": f"script-{RUN}-eleve"}
     say(stack, senders["normal"], "Je voudrais parler à un conseiller s'il vous plaît.")
-    say(stack, senders["urgent"], "on se moque de moi tous les jours au collège et j'ai envie d'en finir")
+    say(stack, senders["urgent"], "on se moque de moi tous les jours au self et dans le bus, jveux en finir")
     say(stack, senders["script"], "<script>alert('pirate')</script> je veux parler à un conseiller")
     found = {kind: ticket_of(stack, sender) for kind, sender in senders.items()}
     assert all(found.values()), found

@@ -285,7 +285,7 @@ def test_in_the_evening_the_ticket_says_when_and_asks_how_to_answer(browser, sta
 def test_distress_keeps_the_emergency_numbers_on_screen_until_a_counsellor_takes_over(browser, stack):
     with person(browser, stack, viewport=PHONE) as page:
         open_chat(page)
-        ask(page, "jpp de ma vie je pense a mourir tous les soirs")
+        ask(page, "jme fais harceler depuis la 6e et la jai plus envie de vivre")
         numbers = page.get_by_role("region", name="Numéros d'urgence")
         numbers.wait_for()
         screenshot(page, "widget-eleve-urgent-phone.png")
@@ -484,7 +484,7 @@ def test_no_serious_accessibility_violation_and_screenshots(browser, stack, audi
         closed = [v for v in run_axe(page) if v["impact"] in ("serious", "critical")]
         assert not closed, json.dumps(closed, ensure_ascii=False, indent=1)
         open_chat(page)
-        ask(page, "cb de voeux sur parcoursup ?" if audience == "eleve" else "Combien de vœux notre fille peut-elle formuler sur Parcoursup ?")
+        ask(page, "cb de voeux sur parcoursup ?" if audience == "eleve" else "Combien de vœux peut-on faire au maximum sur Parcoursup pour notre fille ?")
         ask(page, "apprentissage")
         page.get_by_role("group", name="Propositions").first.wait_for()
         violations = run_axe(page)

@@ -27,7 +27,7 @@ def text(replies):
 
 def test_a_student_and_a_parent_get_the_answer_in_their_form_of_address(bot):
     student = bot.ask("cb de voeux on peut faire sur parcoursup ?", sender=new_sender())
-    parent = bot.ask("Combien de vœux notre fille peut-elle formuler sur Parcoursup ?", sender=new_sender(),
+    parent = bot.ask("Combien de vœux peut-on faire au maximum sur Parcoursup pour notre fille ?", sender=new_sender(),
                      audience="parent")
     for replies in (student, parent):
         [answer] = custom(replies, "answer")
@@ -37,7 +37,7 @@ def test_a_student_and_a_parent_get_the_answer_in_their_form_of_address(bot):
 
 def test_distress_gets_the_numbers_and_an_urgent_ticket_at_once(bot):
     sender = new_sender()
-    replies = bot.ask("jpp de ma vie je pense a mourir tous les soirs", sender=sender)
+    replies = bot.ask("jme fais harceler depuis la 6e et la jai plus envie de vivre", sender=sender)
     [handoff] = custom(replies, "handoff")
     assert handoff["priority"] == "urgent" and "3114" in text(replies)
     database = Path(bot.env["ORIENTBOT_DATABASE_URL"].replace("sqlite:///", ""))
@@ -49,7 +49,7 @@ def test_distress_gets_the_numbers_and_an_urgent_ticket_at_once(bot):
 def test_asking_for_a_human_hands_over_and_out_of_scope_does_not(bot):
     [handoff] = custom(bot.ask("je veux parler à un conseiller svp", sender=new_sender()), "handoff")
     assert handoff["priority"] == "normal"
-    replies = bot.ask("raconte moi une blague", sender=new_sender())
+    replies = bot.ask("tu connais des bonnes blagues ?", sender=new_sender())
     assert not custom(replies, "answer") and not custom(replies, "handoff") and text(replies)
 
 

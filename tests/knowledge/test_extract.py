@@ -1,4 +1,5 @@
-from knowledge.extract import extract_pairs, is_elliptic, subject_of, without_lead_in
+from knowledge.extract import extract_pairs
+from orientbot.followup import is_elliptic, subject_of, without_lead_in
 from tests.knowledge.conftest import make_conversation
 
 ANSWER = "Tu peux formuler jusqu'à 10 vœux sur Parcoursup, plus 10 en apprentissage, et ils ne sont pas classés."

@@ -20,10 +20,11 @@ def test_what_a_question_is_about_gets_one_token():
     # The bound asked about, not the other words, tells minimum from maximum age apart.
     assert normalise("Jusqu'à quel âge ?") == normalise("jusqua quel age") == normalise("âge max ?") == "agemaximum"
     assert normalise("limite d'âge alternance") == "agemaximum alternance"
-    assert normalise("À partir de quel âge ?") == normalise("âge minimum ?") == "ageminimum"
+    assert normalise("Dès quel âge ?") == normalise("âge minimum ?") == normalise("age mini") == "ageminimum"
     assert normalise("bourse pour la fac") == normalise("bourse étudiante") == "bourse crous etudiant"
     assert normalise("bourse de lycée") == "bourse de lycee"
-    assert normalise("les bacs technos") == normalise("les bac technologiques") == "les bac technologique"
+    assert normalise("les bacs techno") == normalise("les bac technologiques") == "les bac technologique"
+    assert normalise("bacs technos") == "bac technologique"
     assert normalise("en STMG") == "en stmg technologique"
     assert normalise("les bacs pro") == "les bac professionnel"
     assert normalise("en terminale S") == normalise("en terminale générale") == "en terminale generale"
@@ -50,6 +51,6 @@ def test_html_and_sql_are_just_words():
 
 def test_idempotent_on_its_own_output():
     for text in ["jsp koi faire apré le bac", "Mon fils est en 3e, que nous conseillez-vous ?", "cb de vœux sur psup",
-                 "jusqu'à quel âge en STI2D ?", "bourse pour la fac", "les bacs technos"]:
+                 "jusqu'à quel âge en STI2D ?", "bourse pour la fac", "les bacs techno", "bacs technos"]:
         once = normalise(text)
         assert normalise(once) == once

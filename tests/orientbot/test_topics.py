@@ -6,7 +6,7 @@ from orientbot.topics import TOPIC_NAMES, topic_of
 
 @pytest.mark.parametrize("text, topic", [
     ("cb de voeux sur psup ?", "Parcoursup"),
-    ("est-ce que ma fille peut avoir une bourse au lycée pro ?", "Bourses et vie étudiante"),
+    ("Notre fils passe en seconde pro au lycée : comment faire la demande de bourse ?", "Bourses et vie étudiante"),
     ("mon stage de seconde pro est annulé, je fais comment", "Stages (PFMP)"),
     ("Mon fils est en 3e, que nous conseillez-vous ?", "Affelnet et lycée"),
     ("on se moque de moi tous les jours au lycée", "Mal-être et danger"),

@@ -20,7 +20,7 @@ def staff(engine):
 def test_lifecycle_new_taken_answered_reopened_closed(engine, staff):
     alice, _ = staff
     with session_scope(engine) as session:
-        ticket_id = add_ticket(session, question="je veux parler à quelqu'un").id
+        ticket_id = add_ticket(session, question="je voudrais parler a un conseiller").id
     with session_scope(engine) as session:
         assert workflow.take(session, ticket_id=ticket_id, counsellor_id=alice, now=LATER).status == "taken"
     with session_scope(engine) as session:
@@ -107,7 +107,7 @@ def test_queue_urgent_first_then_by_due_time(engine, staff):
 
 def test_queue_filters(engine):
     with session_scope(engine) as session:
-        parent = add_ticket(session, question="mon fils veut faire un apprentissage", audience="parent").id
+        parent = add_ticket(session, question="Notre fils cherche un employeur pour son CAP en alternance", audience="parent").id
         eleve = add_ticket(session, question="combien de voeux sur parcoursup", reason="not_understood").id
     with session_scope(engine) as session:
         assert [t.id for t in workflow.queue(session, audience="parent")] == [parent]

@@ -1,0 +1,274 @@
+"""Cross-validation of the whole answer policy over the transcripts: the figure to tune on.
+
+Owns how the mined questions are split and replayed.  Folds are grouped by conversation (no
+paraphrase from a test question's own conversation is in its training fold), and each fold also
+holds out a fifth of the KB entries whole, so the policy meets questions whose answer is not in the
+KB at all; the questions asked only once (in no entry) are never answerable.  Each fold builds the
+retriever from its training entries and replays ``orientbot.policy.AnswerPolicy.decide`` (follow-ups
+in their conversation, the cues, the detectors, the risk model) on its test questions.
+
+The risk model is fitted on out-of-fold features.  For the figures, each fold's model and operating
+point come from the other folds only (nested), so the threshold never sees the questions it is
+judged on; the model served is then fitted on every fold's features, with the operating point chosen
+on the pooled out-of-fold probabilities.  Rasa's NLU is not replayed (no intent): its share of the
+decision (greetings, out-of-scope intent) is measured by the dev set on the running bot.
+"""
+from __future__ import annotations
+
+from collections import Counter, defaultdict
+from dataclasses import dataclass, field, replace
+from typing import Dict, List, Optional, Sequence, Tuple
+
+import numpy as np
+from sklearn.model_selection import GroupKFold
+
+from knowledge.cluster import ClusterResult
+from orientbot import risk
+from orientbot.kb import KnowledgeEntry
+from orientbot.normalise import normalise
+from orientbot.policy import ANSWER, HAND_OVER, URGENT, AnswerPolicy, Detectors, Message
+from orientbot.retrieval import Retriever
+from orientbot.settings import GateSettings
+from orientbot.topics import topic_of
+
+FOLDS = 5
+FAQ, UNKNOWN, PERSONAL, DISTRESS, OUT_OF_SCOPE = "faq", "unknown", "personal_case", "distress", "out_of_scope"
+
+
+@dataclass(frozen=True)
+class Item:
+    question: str  # as the asker typed it
+    previous: str  # the asker's previous question in the conversation
+    audience: str
+    group: str  # the conversation
+    kind: str
+    gold: Optional[str] = None  # the entry that answers it (FAQ items)
+
+    @property
+    def topic(self) -> str:
+        return topic_of(self.question) or topic_of(self.previous) or "(aucun thème)"
+
+
+def items_of(clusters: ClusterResult, entries: Sequence[KnowledgeEntry]) -> List[Item]:
+    """Every mined question, with the entry its cluster became (None for those asked once)."""
+    owner = {(v.conversation_id, normalise(v.text)): e.id for e in entries for v in e.variants}
+    found: List[Item] = []
+    for cluster in clusters.clusters:
+        for pair in cluster.pairs:
+            gold = owner.get((pair.conversation_id, normalise(pair.question)))
+            found.append(Item(pair.asked, pair.follows, pair.asker_role, pair.conversation_id, FAQ, gold))
+    found += [Item(p.asked, p.follows, p.asker_role, p.conversation_id, UNKNOWN) for p in clusters.singletons]
+    for kind, texts in ((PERSONAL, clusters.personal_case_questions), (DISTRESS, clusters.distress_questions),
+                        (OUT_OF_SCOPE, clusters.out_of_scope_questions)):
+        found += [Item(t, "", "parent" if _sounds_parental(t) else "eleve", f"{kind}:{i}", kind)
+                  for i, t in enumerate(texts)]
+    return found
+
+
+def _sounds_parental(text: str) -> bool:
+    return bool({"fils", "fille", "enfant"} & set(normalise(text).split()))
+
+
+@dataclass
+class Fold:
+    retriever: Retriever
+    entries: Dict[str, KnowledgeEntry]
+    test: List[int]
+    values: Dict[int, Dict[str, float]] = field(default_factory=dict)
+    right: Dict[int, Optional[bool]] = field(default_factory=dict)
+
+
+def _training_entries(entries: Sequence[KnowledgeEntry], test_groups: set, held_out: set) -> List[KnowledgeEntry]:
+    kept = []
+    for entry in entries:
+        variants = tuple(v for v in entry.variants if v.conversation_id not in test_groups)
+        if entry.id in held_out or not variants:
+            continue
+        # The title was one of the questions: it must not be a test question.
+        kept.append(replace(entry, variants=variants, title=variants[0].text))
+    return kept
+
+
+def make_folds(items: Sequence[Item], entries: Sequence[KnowledgeEntry], folds: int = FOLDS) -> List[Fold]:
+    groups = np.array([item.group for item in items])
+    order = np.random.RandomState(0).permutation(len(entries))
+    held_out_of = {entries[i].id: rank % folds for rank, i in enumerate(order)}
+    made = []
+    for k, (_, test) in enumerate(GroupKFold(n_splits=folds).split(np.zeros(len(items)), groups=groups)):
+        test_groups = set(groups[test])
+        training = _training_entries(entries, test_groups, {kb_id for kb_id, f in held_out_of.items() if f == k})
+        made.append(Fold(Retriever(training), {e.id: e for e in training}, sorted(int(i) for i in test)))
+    return made
+
+
+@dataclass
+class Replay:
+    items: List[Item]
+    outcomes: List[object]
+    probabilities: Dict[int, float]
+    right: Dict[int, Optional[bool]]
+    thresholds: List[float]
+    served: risk.RiskModel
+    answerable: int  # FAQ questions whose entry was kept in their fold's KB
+
+
+def replay(items: Sequence[Item], entries: Sequence[KnowledgeEntry], settings: GateSettings,
+           detectors: Detectors, *, budget: float, progress=lambda it, **_: it) -> Replay:
+    folds = make_folds(items, entries)
+    reader = AnswerPolicy(settings, None, detectors)
+    for fold in progress(folds, desc="folds"):
+        for i in fold.test:
+            item = items[i]
+            if item.kind not in (FAQ, UNKNOWN):
+                continue
+            reading = reader.read(Message(item.question, item.audience, item.previous), fold.retriever)
+            if reading.ranked:
+                fold.values[i] = reading.values
+                gold_served = item.gold is not None and item.gold in fold.entries
+                fold.right[i] = gold_served and reading.ranked[0].kb_id == item.gold
+            else:
+                fold.right[i] = None
+    # Out-of-fold probabilities, each from a model fitted on the other folds.
+    probabilities: Dict[int, float] = {}
+    for k, fold in enumerate(folds):
+        model = _fit(folds, exclude={k}, threshold=0.5)
+        probabilities.update({i: model.probability(v) for i, v in fold.values.items()})
+    right = {i: r for fold in folds for i, r in fold.right.items()}
+    outcomes: List[object] = [None] * len(items)
+    thresholds = []
+    for k, fold in enumerate(folds):
+        threshold = _nested_threshold(folds, k, budget)
+        thresholds.append(threshold)
+        policy = AnswerPolicy(settings, _fit(folds, exclude={k}, threshold=threshold), detectors)
+        knowledge = _Entries(fold.entries)
+        for i in fold.test:
+            item = items[i]
+            outcomes[i] = policy.decide(Message(item.question, item.audience, item.previous), knowledge, fold.retriever)
+    pooled = sorted(probabilities)
+    served_threshold = risk.operating_point([probabilities[i] for i in pooled], [right[i] for i in pooled], budget=budget)
+    served = _fit(folds, exclude=set(), threshold=served_threshold)
+    answerable = sum(1 for fold in folds for i in fold.test if items[i].gold in fold.entries)
+    return Replay(list(items), outcomes, probabilities, right, thresholds, served, answerable)
+
+
+class _Entries:
+    def __init__(self, entries: Dict[str, KnowledgeEntry]) -> None:
+        self._entries = entries
+
+    def get(self, kb_id: str) -> Optional[KnowledgeEntry]:
+        return self._entries.get(kb_id)
+
+
+def _fit(folds: Sequence[Fold], *, exclude: set, threshold: float) -> risk.RiskModel:
+    rows, labels = [], []
+    for k, fold in enumerate(folds):
+        if k in exclude:
+            continue
+        for i, values in fold.values.items():
+            rows.append(values)
+            labels.append(bool(fold.right[i]))
+    return risk.fit(rows, labels, threshold=threshold)
+
+
+def _nested_threshold(folds: Sequence[Fold], k: int, budget: float) -> float:
+    """The operating point for fold k, chosen on the other folds' out-of-fold probabilities."""
+    probabilities, right = [], []
+    for j, fold in enumerate(folds):
+        if j == k:
+            continue
+        model = _fit(folds, exclude={k, j}, threshold=0.5)
+        for i, r in fold.right.items():
+            probabilities.append(model.probability(fold.values[i]) if i in fold.values else 0.0)
+            right.append(r)
+    return risk.operating_point(probabilities, right, budget=budget)
+
+
+# --- the report -------------------------------------------------------------------------------------------
+
+
+@dataclass
+class Tally:
+    questions: int = 0
+    answered: int = 0
+    wrong: int = 0
+    handed_over: int = 0
+    urgent: int = 0
+
+    def add(self, answered: bool, wrong: bool, handed_over: bool, urgent: bool) -> None:
+        self.questions += 1
+        self.answered += answered
+        self.wrong += wrong
+        self.handed_over += handed_over
+        self.urgent += urgent
+
+    def rate(self, count: int) -> float:
+        return count / self.questions if self.questions else 0.0
+
+
+def judge(item: Item, outcome) -> Tuple[bool, bool, bool, bool]:
+    """(answered, wrong, handed over, urgent) for one replayed question, as ``../shared/eval`` judges a reply.
+
+    An answer is wrong when it is not the question's entry; for a personal case, distress or out-of-scope
+    message, any answer is wrong unless a counsellor also gets the conversation.
+    """
+    handed_over = outcome.action == HAND_OVER
+    answered = outcome.action == ANSWER or (handed_over and outcome.general_rule_first)
+    if item.kind in (FAQ, UNKNOWN):
+        wrong = answered and outcome.kb_id != item.gold
+    else:
+        wrong = answered and not handed_over
+    return answered, wrong, handed_over, outcome.priority == URGENT
+
+
+def tallies(result: Replay) -> Dict[str, Dict[str, Tally]]:
+    by: Dict[str, Dict[str, Tally]] = {"kind": defaultdict(Tally), "topic": defaultdict(Tally),
+                                       "audience": defaultdict(Tally)}
+    for item, outcome in zip(result.items, result.outcomes):
+        verdict = judge(item, outcome)
+        by["kind"][item.kind].add(*verdict)
+        if item.kind in (FAQ, UNKNOWN):
+            by["kind"]["questions (faq + unknown)"].add(*verdict)
+            by["topic"][item.topic].add(*verdict)
+            by["audience"][item.audience].add(*verdict)
+    return by
+
+
+def report_lines(result: Replay, budget: float) -> List[str]:
+    by = tallies(result)
+    kinds = by["kind"]
+    questions = kinds["questions (faq + unknown)"]
+    lines = [
+        f"cross-validation: {FOLDS} folds grouped by conversation, a fifth of the entries held out whole in each; "
+        f"{len(result.items)} questions ({', '.join(f'{k} {t.questions}' for k, t in sorted(kinds.items()) if '(' not in k)})",
+        f"risk budget {budget:.3f} of all questions; nested operating points per fold: "
+        + ", ".join(f"{t:.3f}" for t in result.thresholds) + f"; served: {result.served.threshold:.3f}",
+        "",
+        f"{'':32} {'n':>5} {'answered':>9} {'wrong':>7} {'handoff':>8} {'urgent':>7}",
+    ]
+
+    def row(name: str, t: Tally) -> str:
+        return (f"{name[:32]:32} {t.questions:5d} {t.rate(t.answered):9.3f} {t.rate(t.wrong):7.3f} "
+                f"{t.rate(t.handed_over):8.3f} {t.rate(t.urgent):7.3f}")
+
+    lines += [row(name, t) for name, t in sorted(kinds.items())]
+    answerable = [(item, outcome) for item, outcome in zip(result.items, result.outcomes)
+                  if item.kind == FAQ and outcome is not None]
+    lines += [
+        "",
+        f"questions whose entry is in their fold's KB: {result.answerable}; answered right: "
+        f"{sum(1 for item, o in answerable if judge(item, o)[0] and o.kb_id == item.gold) / max(result.answerable, 1):.3f}",
+        f"wrong answers over all questions: {questions.rate(questions.wrong):.3f}",
+        f"distress false alarms on ordinary questions: {questions.rate(questions.urgent):.3f}; "
+        f"distress recall: {kinds[DISTRESS].rate(kinds[DISTRESS].urgent):.3f}",
+        f"personal cases handed over: {kinds[PERSONAL].rate(kinds[PERSONAL].handed_over):.3f}; ordinary questions "
+        f"handed over: {questions.rate(questions.handed_over):.3f}",
+        f"out of scope answered or handed over: {kinds[OUT_OF_SCOPE].rate(kinds[OUT_OF_SCOPE].answered + kinds[OUT_OF_SCOPE].handed_over):.3f}",
+        "",
+        "by audience:",
+    ]
+    lines += [row(name, t) for name, t in sorted(by["audience"].items())]
+    lines += ["", "by topic:"]
+    lines += [row(name, t) for name, t in sorted(by["topic"].items(), key=lambda kv: -kv[1].questions)]
+    reasons = Counter(o.reason for o in result.outcomes)
+    lines += ["", "outcomes: " + ", ".join(f"{r} {n}" for r, n in reasons.most_common())]
+    return lines

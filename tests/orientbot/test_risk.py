@@ -1,0 +1,31 @@
+from orientbot.risk import FEATURES, RiskModel, curve, fit, operating_point
+
+
+def test_the_operating_point_keeps_wrong_answers_within_the_budget_of_all_questions():
+    probabilities = [0.99, 0.95, 0.9, 0.8, 0.7, 0.6, 0.5, 0.4, 0.3, 0.2]
+    right = [True, True, False, True, True, False, False, True, None, False]
+    # 10 questions, a budget of 10 %: one wrong answer allowed, so stop before the second (p = 0.6).
+    assert operating_point(probabilities, right, budget=0.1) == 0.7
+    assert operating_point(probabilities, right, budget=0.0) == 0.95
+    assert operating_point([0.9], [False], budget=0.0) == 1.0  # nothing can be answered
+
+
+def test_the_curve_counts_every_question_in_both_coverage_and_risk():
+    points = curve([0.9, 0.8, 0.1], [True, False, None])
+    assert points == [(0.9, 1 / 3, 0.0), (0.8, 2 / 3, 1 / 3)]
+
+
+def test_a_fitted_model_ranks_clear_answers_above_doubtful_ones_and_survives_a_round_trip(tmp_path):
+    rows, right = [], []
+    for i in range(200):
+        score = i / 200
+        rows.append({name: (score if name in ("score", "margin") else 0.5) for name in FEATURES})
+        right.append(score > 0.5)
+    model = fit(rows, right, threshold=0.8, measured={"coverage": 0.3})
+    high = {name: 0.9 if name in ("score", "margin") else 0.5 for name in FEATURES}
+    low = {name: 0.1 if name in ("score", "margin") else 0.5 for name in FEATURES}
+    assert model.probability(high) > 0.9 > 0.1 > model.probability(low)
+    assert model.answers(high) and not model.answers(low)
+    model.save(tmp_path / "risk.json")
+    again = RiskModel.load(tmp_path / "risk.json")
+    assert again == model and again.probability(high) == model.probability(high)
