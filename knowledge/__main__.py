@@ -20,8 +20,8 @@ from knowledge.export import stale_files, write
 from knowledge.load import load_corpus, transcript_files
 from knowledge.pipeline import build_knowledge, store
 from knowledge.report import draw_coverage, draw_curve
-from orientbot.policy import Detectors
-from orientbot.settings import load_settings
+from orientbot.detectors import fitter
+from orientbot.settings import PROJECT_ROOT, load_settings
 
 
 def _progress(iterable, **options):
@@ -33,7 +33,7 @@ def cross_validate(result, settings, *, progress):
     started = time.perf_counter()
     budget = settings.gate.wrong_answer_budget
     replayed = replay(items_of(result.clusters, result.entries), result.entries, settings.gate,
-                      Detectors(), budget=budget, progress=progress)
+                      fitter(PROJECT_ROOT, settings.detectors), budget=budget, progress=progress)
     lines = report_lines(replayed, budget)
     settings.reports_dir.mkdir(parents=True, exist_ok=True)
     (settings.reports_dir / "crossval.txt").write_text("\n".join(lines) + "\n", encoding="utf-8")

@@ -90,11 +90,24 @@ _GENERIC_WORDS = {
 @dataclass
 class ClusterResult:
     clusters: List[Cluster]
-    personal_case_questions: List[str] = field(default_factory=list)
-    distress_questions: List[str] = field(default_factory=list)
-    out_of_scope_questions: List[str] = field(default_factory=list)
+    # The pairs that teach the other intents, with their conversations (the cross-validation groups by them).
+    personal_case: List[QAPair] = field(default_factory=list)
+    distress: List[QAPair] = field(default_factory=list)
+    out_of_scope: List[QAPair] = field(default_factory=list)
     # Questions asked once, in no entry: the cross-validation's questions the KB cannot answer.
     singletons: List[QAPair] = field(default_factory=list)
+
+    @property
+    def personal_case_questions(self) -> List[str]:
+        return [p.question for p in self.personal_case]
+
+    @property
+    def distress_questions(self) -> List[str]:
+        return [p.question for p in self.distress]
+
+    @property
+    def out_of_scope_questions(self) -> List[str]:
+        return [p.question for p in self.out_of_scope]
 
 
 def is_distress_pair(pair: QAPair) -> bool:
@@ -156,9 +169,9 @@ def cluster_pairs(
     faq: List[QAPair] = []
     for pair in pairs:
         if is_distress_pair(pair):
-            result.distress_questions.append(pair.question)
+            result.distress.append(pair)
         elif is_declined_pair(pair):
-            result.out_of_scope_questions.append(pair.question)
+            result.out_of_scope.append(pair)
         elif _ABOUT_US.search(pair.question) or (
             _CONTACT_DATA.search(pair.question) and len(pair.question.split()) < 12
         ):
@@ -167,7 +180,7 @@ def cluster_pairs(
             # A transfer often follows a general question ("délai pour accepter une proposition ?") or
             # chatter ("ma mère oui"): only a message that tells the asker's case teaches personal_case.
             if reads_as_a_personal_case(pair.question):
-                result.personal_case_questions.append(pair.question)
+                result.personal_case.append(pair)
         else:
             faq.append(pair)
     if len(faq) < 2:

@@ -4,25 +4,28 @@ Owns how the mined questions are split and replayed.  Folds are grouped by conve
 paraphrase from a test question's own conversation is in its training fold), and each fold also
 holds out a fifth of the KB entries whole, so the policy meets questions whose answer is not in the
 KB at all; the questions asked only once (in no entry) are never answerable.  Each fold builds the
-retriever from its training entries and replays ``orientbot.policy.AnswerPolicy.decide`` (follow-ups
+retriever from its training entries, fits the distress and personal-case detectors on what its
+training conversations mined (and the hand-written NLU data), and replays ``orientbot.policy.AnswerPolicy.decide`` (follow-ups
 in their conversation, the cues, the detectors, the risk model) on its test questions.
 
 The risk model is fitted on out-of-fold features.  For the figures, each fold's model and operating
 point come from the other folds only (nested), so the threshold never sees the questions it is
 judged on; the model served is then fitted on every fold's features, with the operating point chosen
 on the pooled out-of-fold probabilities.  Rasa's NLU is not replayed (no intent): its share of the
-decision (greetings, out-of-scope intent) is measured by the dev set on the running bot.
+decision (greetings, the out-of-scope intent) is measured by the dev set on the running bot.
 """
 from __future__ import annotations
 
 from collections import Counter, defaultdict
 from dataclasses import dataclass, field, replace
-from typing import Dict, List, Optional, Sequence, Tuple
+from typing import Callable, Dict, List, Optional, Sequence, Tuple
 
 import numpy as np
 from sklearn.model_selection import GroupKFold
 
 from knowledge.cluster import ClusterResult
+from knowledge.export import training_example
+from knowledge.model import QAPair
 from orientbot import risk
 from orientbot.kb import KnowledgeEntry
 from orientbot.normalise import normalise
@@ -43,6 +46,7 @@ class Item:
     group: str  # the conversation
     kind: str
     gold: Optional[str] = None  # the entry that answers it (FAQ items)
+    mined: str = ""  # the question as the pipeline exports it (a follow-up with its subject folded in)
 
     @property
     def topic(self) -> str:
@@ -56,17 +60,31 @@ def items_of(clusters: ClusterResult, entries: Sequence[KnowledgeEntry]) -> List
     for cluster in clusters.clusters:
         for pair in cluster.pairs:
             gold = owner.get((pair.conversation_id, normalise(pair.question)))
-            found.append(Item(pair.asked, pair.follows, pair.asker_role, pair.conversation_id, FAQ, gold))
-    found += [Item(p.asked, p.follows, p.asker_role, p.conversation_id, UNKNOWN) for p in clusters.singletons]
-    for kind, texts in ((PERSONAL, clusters.personal_case_questions), (DISTRESS, clusters.distress_questions),
-                        (OUT_OF_SCOPE, clusters.out_of_scope_questions)):
-        found += [Item(t, "", "parent" if _sounds_parental(t) else "eleve", f"{kind}:{i}", kind)
-                  for i, t in enumerate(texts)]
+            found.append(_item(pair, FAQ, gold))
+    found += [_item(p, UNKNOWN) for p in clusters.singletons]
+    for kind, pairs in ((PERSONAL, clusters.personal_case), (DISTRESS, clusters.distress),
+                        (OUT_OF_SCOPE, clusters.out_of_scope)):
+        found += [_item(p, kind) for p in pairs]
     return found
 
 
-def _sounds_parental(text: str) -> bool:
-    return bool({"fils", "fille", "enfant"} & set(normalise(text).split()))
+def _item(pair: QAPair, kind: str, gold: Optional[str] = None) -> Item:
+    return Item(pair.asked, pair.follows, pair.asker_role, pair.conversation_id, kind, gold, pair.question)
+
+
+# The sources ``orientbot.detectors`` learns from that the pipeline mines (the rest is hand-written NLU data).
+MINED_SOURCES = {FAQ: "faq", PERSONAL: "mined:personal_case", DISTRESS: "mined:distress",
+                 OUT_OF_SCOPE: "mined:out_of_scope"}
+
+
+def mined_messages(items: Sequence[Item], entries: Sequence[KnowledgeEntry]) -> Dict[str, List[str]]:
+    """What the detectors would learn from these entries and these mined questions, as the export writes it."""
+    messages = {source: [] for source in MINED_SOURCES.values()}
+    messages["faq"] = [training_example(v.text) for e in entries for v in e.variants]
+    for item in items:
+        if item.kind in (PERSONAL, DISTRESS, OUT_OF_SCOPE):
+            messages[MINED_SOURCES[item.kind]].append(training_example(item.mined))
+    return messages
 
 
 @dataclass
@@ -74,6 +92,7 @@ class Fold:
     retriever: Retriever
     entries: Dict[str, KnowledgeEntry]
     test: List[int]
+    detectors: Detectors
     values: Dict[int, Dict[str, float]] = field(default_factory=dict)
     right: Dict[int, Optional[bool]] = field(default_factory=dict)
 
@@ -89,7 +108,12 @@ def _training_entries(entries: Sequence[KnowledgeEntry], test_groups: set, held_
     return kept
 
 
-def make_folds(items: Sequence[Item], entries: Sequence[KnowledgeEntry], folds: int = FOLDS) -> List[Fold]:
+def make_folds(items: Sequence[Item], entries: Sequence[KnowledgeEntry],
+               detectors_for: Callable[[Dict[str, List[str]]], Detectors], folds: int = FOLDS) -> List[Fold]:
+    """Each fold's KB, retriever and detectors, fitted without its test conversations.
+
+    ``detectors_for(mined)`` fits the detectors on the mined messages given (and the hand-written data).
+    """
     groups = np.array([item.group for item in items])
     order = np.random.RandomState(0).permutation(len(entries))
     held_out_of = {entries[i].id: rank % folds for rank, i in enumerate(order)}
@@ -97,7 +121,9 @@ def make_folds(items: Sequence[Item], entries: Sequence[KnowledgeEntry], folds: 
     for k, (_, test) in enumerate(GroupKFold(n_splits=folds).split(np.zeros(len(items)), groups=groups)):
         test_groups = set(groups[test])
         training = _training_entries(entries, test_groups, {kb_id for kb_id, f in held_out_of.items() if f == k})
-        made.append(Fold(Retriever(training), {e.id: e for e in training}, sorted(int(i) for i in test)))
+        kept = [item for item in items if item.group not in test_groups]
+        made.append(Fold(Retriever(training), {e.id: e for e in training}, sorted(int(i) for i in test),
+                         detectors_for(mined_messages(kept, training))))
     return made
 
 
@@ -113,9 +139,10 @@ class Replay:
 
 
 def replay(items: Sequence[Item], entries: Sequence[KnowledgeEntry], settings: GateSettings,
-           detectors: Detectors, *, budget: float, progress=lambda it, **_: it) -> Replay:
-    folds = make_folds(items, entries)
-    reader = AnswerPolicy(settings, None, detectors)
+           detectors_for: Callable[[Dict[str, List[str]]], Detectors], *, budget: float,
+           progress=lambda it, **_: it) -> Replay:
+    folds = make_folds(items, entries, detectors_for)
+    reader = AnswerPolicy(settings, None)
     for fold in progress(folds, desc="folds"):
         for i in fold.test:
             item = items[i]
@@ -139,7 +166,7 @@ def replay(items: Sequence[Item], entries: Sequence[KnowledgeEntry], settings: G
     for k, fold in enumerate(folds):
         threshold = _nested_threshold(folds, k, budget)
         thresholds.append(threshold)
-        policy = AnswerPolicy(settings, _fit(folds, exclude={k}, threshold=threshold), detectors)
+        policy = AnswerPolicy(settings, _fit(folds, exclude={k}, threshold=threshold), fold.detectors)
         knowledge = _Entries(fold.entries)
         for i in fold.test:
             item = items[i]

@@ -47,10 +47,10 @@ def draw_curve(result: Replay, path: Path, budget: float) -> Path:
     n = len(result.right)
     fig, ax = plt.subplots(figsize=(6.4, 4.2))
     ax.plot([c for _, c, _ in points], [r for _, _, r in points], color="#1f5f8b", label="réponses du retriever")
-    ax.axhline(budget, color="#b03a2e", linestyle="--", label=f"budget d'erreurs ({budget:.1%} des questions)")
+    ax.axhline(budget, color="#b03a2e", linestyle="--", label=f"budget d'erreurs ({_french(budget * 100, 1)} % des questions)")
     operating = [(c, r) for t, c, r in points if t >= result.served.threshold]
     if operating:
-        ax.plot(*operating[-1], "o", color="#b03a2e", label=f"point de fonctionnement (p ≥ {result.served.threshold:.2f})")
+        ax.plot(*operating[-1], "o", color="#b03a2e", label=f"point de fonctionnement (p ≥ {_french(result.served.threshold, 2)})")
     ax.set_xlabel(f"couverture : part des {n} questions répondues")
     ax.set_ylabel("risque : réponses fausses / toutes les questions")
     ax.set_title("Couverture et risque, validation croisée sur les transcriptions")
@@ -62,3 +62,7 @@ def draw_curve(result: Replay, path: Path, budget: float) -> Path:
     fig.savefig(path, dpi=110)
     plt.close(fig)
     return path
+
+
+def _french(number: float, decimals: int) -> str:
+    return f"{number:.{decimals}f}".replace(".", ",")

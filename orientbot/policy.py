@@ -28,7 +28,7 @@ from orientbot.normalise import normalise
 from orientbot.retrieval import Scored
 from orientbot.risk import RiskModel, features
 from orientbot.safety import Distress, detect_distress
-from orientbot.settings import DetectorSettings, GateSettings
+from orientbot.settings import GateSettings
 from orientbot.topics import topic_of
 
 ANSWER = "answer"
@@ -81,19 +81,22 @@ class Knowledge(Protocol):
     def get(self, kb_id: str) -> Optional[KnowledgeEntry]: ...
 
 
-class TextClassifier(Protocol):
-    """A probability that a message is of a kind (``orientbot.detectors.TextDetector`` is one)."""
+class Detectors(Protocol):
+    """The classifiers learned from the transcripts (``orientbot.detectors.Detectors`` is the served one)."""
 
-    def probability(self, text: str, *, already_normalised: bool = False) -> float: ...
+    def distress_of(self, text: str) -> Optional[Distress]: ...
+
+    def is_personal_case(self, text: str) -> bool: ...
 
 
-@dataclass
-class Detectors:
-    """The classifiers learned from the transcripts (``orientbot.detectors``); absent ones never fire."""
+class PatternsOnly:
+    """Distress by the patterns alone and no personal-case classifier: what is left when none could be fitted."""
 
-    distress: Optional[TextClassifier] = None
-    personal_case: Optional[TextClassifier] = None
-    thresholds: DetectorSettings = field(default_factory=DetectorSettings)
+    def distress_of(self, text: str) -> Optional[Distress]:
+        return detect_distress(text)
+
+    def is_personal_case(self, text: str) -> bool:
+        return False
 
 
 @dataclass(frozen=True)
@@ -107,7 +110,7 @@ class Reading:
 class AnswerPolicy:
     settings: GateSettings
     risk: Optional[RiskModel]
-    detectors: Detectors = field(default_factory=Detectors)
+    detectors: Detectors = field(default_factory=PatternsOnly)
 
     def decide(self, message: Message, knowledge: Knowledge, retrieval: Retrieval) -> Outcome:
         text = message.text if isinstance(message.text, str) else ""
@@ -158,19 +161,15 @@ class AnswerPolicy:
         return Outcome(NOT_UNDERSTOOD, reason="nothing close enough", candidates=shortlist, question=question)
 
     def _distress(self, message: Message) -> Optional[Distress]:
-        found = detect_distress(message.text, classifier=self.detectors.distress,
-                                threshold=self.detectors.thresholds.distress_threshold)
+        found = self.detectors.distress_of(message.text)
         if found is None and self._intent(message, "distress", self.settings.distress_intent_confidence):
             found = Distress(kind="general", pattern="intent")
         return found
 
     def _personal_case(self, message: Message, text: str) -> bool:
-        if cues.tells_a_personal_situation(text) and cues.sounds_like_a_complaint(text):
-            return True
-        classifier = self.detectors.personal_case
-        if classifier is not None and classifier.probability(text) >= self.detectors.thresholds.personal_case_threshold:
-            return True
-        return self._intent(message, "personal_case", self.settings.personal_case_confidence)
+        return ((cues.tells_a_personal_situation(text) and cues.sounds_like_a_complaint(text))
+                or self.detectors.is_personal_case(text)
+                or self._intent(message, "personal_case", self.settings.personal_case_confidence))
 
     def read(self, message: Message, retrieval: Retrieval) -> "Reading":
         """The question as read (a follow-up given its subject), the retriever's candidates, the risk features."""

@@ -15,7 +15,7 @@ import urllib.error
 import urllib.request
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Iterator, Tuple
+from typing import Iterator, Optional, Tuple
 
 ROOT = Path(__file__).resolve().parent.parent
 MODEL = ROOT / "models" / "orientation.tar.gz"
@@ -73,10 +73,13 @@ class Bot:
 
 
 @contextmanager
-def running_bot(work: Path, model: Path = MODEL, *, with_console: bool = False, keep_database: bool = False) -> Iterator[Bot]:
+def running_bot(work: Path, model: Path = MODEL, *, with_console: bool = False, keep_database: bool = False,
+                risk_model: Optional[Path] = None) -> Iterator[Bot]:
     """Both servers (and the console), on a copy of ``var/orientbot.db``; stopped (process groups) on exit.
 
     ``keep_database``: a restart in ``work``, on the database and tracker store the last run left there.
+    ``risk_model``: the answer policy's risk model instead of the one `make kb` fitted (tests of the chat
+    window and the channels must not hang on a fitted model's borderline decision).
     """
     if not (keep_database and (work / "orientbot.db").exists()):
         shutil.copy(ROOT / "var" / "orientbot.db", work / "orientbot.db")
@@ -92,6 +95,7 @@ def running_bot(work: Path, model: Path = MODEL, *, with_console: bool = False, 
         ACTION_SERVER_URL=f"http://127.0.0.1:{action_port}/webhook",
         TRACKER_DB=str(work / "tracker.db"),
         ORIENTBOT_CONSOLE_ADMIN_PASSWORD_FILE=str(work / "console-admin-password.txt"),
+        **({"ORIENTBOT_GATE_RISK_MODEL": str(risk_model)} if risk_model else {}),
     )
     logs = open(work / "servers.log", "w")
     commands = [

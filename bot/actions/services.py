@@ -19,12 +19,13 @@ from sqlalchemy.engine import Engine
 
 from orientbot import workflow
 from orientbot.db import KBEntry, KBVariant, session_scope
+from orientbot.detectors import load_detectors
 from orientbot.kb import InMemoryKnowledgeBase, KnowledgeBase, KnowledgeEntry, load_entries
 from orientbot.office_hours import OfficeHours
-from orientbot.policy import AnswerPolicy, Retrieval
+from orientbot.policy import AnswerPolicy, Detectors, PatternsOnly, Retrieval
 from orientbot.retrieval import Retriever, Scored
 from orientbot.risk import RiskModel
-from orientbot.settings import GateSettings, load_settings
+from orientbot.settings import GateSettings, Settings, load_settings
 from orientbot.tickets import TicketSink, TicketStore
 
 logger = logging.getLogger(__name__)
@@ -124,6 +125,15 @@ def _risk_model(settings: GateSettings) -> Optional[RiskModel]:
         return None
 
 
+def _detectors(settings: Settings) -> Detectors:
+    try:
+        return load_detectors(settings=settings.detectors)
+    except (OSError, ValueError):
+        # Distress is still caught by its patterns; personal cases by the cues and NLU.
+        logger.exception("the detectors could not be fitted (make kb): distress patterns only")
+        return PatternsOnly()
+
+
 _lock = threading.Lock()
 _default: Optional[Services] = None
 
@@ -142,7 +152,7 @@ def default_services() -> Services:
                 knowledge=knowledge,
                 retriever=knowledge,
                 tickets=TicketStore(engine, settings.ticket_spool),
-                policy=AnswerPolicy(settings.gate, _risk_model(settings.gate)),
+                policy=AnswerPolicy(settings.gate, _risk_model(settings.gate), _detectors(settings)),
                 office_hours=_read_with_default(engine, workflow.office_hours, OfficeHours),
                 waiting_tickets=_read_with_default(engine, workflow.waiting_count, int),
             )

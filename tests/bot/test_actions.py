@@ -5,7 +5,7 @@ from rasa_sdk.executor import CollectingDispatcher
 
 from bot.actions.faq import ActionAnswer
 from bot.actions.handoff import ActionHandoff
-from orientbot.policy import Detectors
+from orientbot.policy import PatternsOnly
 from tests.bot.conftest import RecordingTickets, make_tracker
 from tests.conftest import score_risk_model
 
@@ -180,11 +180,11 @@ def test_a_personal_case_about_nothing_in_the_kb_is_not_handed_over(services):
 
 
 def test_the_personal_case_classifier_hands_a_story_over(services):
-    class Always:
-        def probability(self, text, *, already_normalised=False):
-            return 0.99
+    class EveryStoryIsPersonal(PatternsOnly):
+        def is_personal_case(self, text):
+            return True
 
-    services.policy.detectors = Detectors(personal_case=Always())
+    services.policy.detectors = EveryStoryIsPersonal()
     tracker = make_tracker("combien de voeux sur parcoursup pour mon fils qui a été refusé ?", audience="parent")
     messages, _ = run(ActionAnswer(services), tracker)
     assert customs(messages, "answer")[0]["kb_id"] == "parcoursup-voeux"

@@ -10,6 +10,7 @@ import pytest
 
 from orientbot.db import make_engine
 from scripts.servers import MODEL, running_bot
+from tests.conftest import stack_risk_model
 
 CHROMIUM = Path(os.environ.get("CHROMIUM", "/usr/bin/chromium"))
 CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
@@ -31,7 +32,8 @@ class Stack:
 def stack(tmp_path_factory):
     if not MODEL.exists():
         pytest.fail(f"{MODEL} is missing: `make test` trains it first (make train)")
-    with running_bot(tmp_path_factory.mktemp("stack"), with_console=True) as bot:
+    work = tmp_path_factory.mktemp("stack")
+    with running_bot(work, with_console=True, risk_model=stack_risk_model(work)) as bot:
         served = Stack(bot)
         yield served
         served.engine.dispose()
