@@ -185,7 +185,7 @@ class AnswerPolicy:
         return Reading(question, ranked, values)
 
     def _bare_topic(self, question: str, retrieval: Retrieval) -> bool:
-        """"stage", "parcoursup", "bourse crous": a subject without a question gets choices, not a guess."""
+        """"stage", "parcoursup", "internat": a subject without a question gets choices, not a guess."""
         words = [w for w in normalise(question).split() if w not in _ARTICLES]
         return (0 < len(words) <= self.settings.bare_topic_words
                 and len(retrieval.content_words(" ".join(words))) == len(words) and topic_of(question) is not None)

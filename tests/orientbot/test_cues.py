@@ -38,7 +38,7 @@ def test_cues_read_normalised_text():
     assert cues.looks_like_homework("tu peux calculer 7y - 4 = 10 pour mon dm ?")
     assert not cues.looks_like_homework("les vœux 2026-2027 ouvrent quand ?")  # a year range is no equation
     assert not cues.looks_like_homework("comment rédiger mon projet motivé ?")  # orientation, not schoolwork
-    assert cues.tells_a_personal_situation("mon fils a été accepté en BTS puis remis en liste d'attente, on fait quoi")
+    assert cues.tells_a_personal_situation("notre fille avait une place en licence et elle l'a perdue ce matin, on fait quoi")
     assert not cues.tells_a_personal_situation("mon fils est en BTS")  # too short to be a story
 
 
@@ -47,7 +47,7 @@ def test_cues_read_normalised_text():
     ("c'est quand les résultats d'Affelnet ?", {"date"}),
     ("jusqu'à quel âge on peut être apprenti ?", {"age"}),
     ("on a droit à combien de vœux ?", {"count"}),
-    ("le stage dure combien de temps ?", {"duration"}),
+    ("combien de temps dure la PFMP en seconde pro ?", {"duration"}),
     ("comment on fait pour demander une bourse ?", {"procedure"}),
     ("c'est quoi la différence entre BTS et BUT ?", {"definition"}),
     ("parcoursup", set()),

@@ -210,7 +210,7 @@ def conversation(cid, messages, kind="one_to_one"):
 
 def test_messages_are_found_back_in_their_conversation(tmp_path):
     (tmp_path / "t.jsonl").write_text("\n".join(json.dumps(c) for c in [
-        conversation("conv-a", [("u1", "on se moque de moi tous les jours au college"),
+        conversation("conv-a", [("u1", "on se moque de moi a chaque recre au college"),
                                 ("c1", "Ce n'est pas normal et ce n'est pas de ta faute. Appelle le 3018, c'est gratuit."),
                                 ("u1", "oui je suis dans ma chambre, ma mere rentre ce soir"),
                                 ("c1", "Tres bien. Montre-lui les messages ce soir et parle aussi a un adulte de confiance.")]),
@@ -218,10 +218,10 @@ def test_messages_are_found_back_in_their_conversation(tmp_path):
                                 ("c1", "Tu peux formuler jusqu'a 10 voeux, et 10 de plus en apprentissage.")]),
     ]) + "\n", encoding="utf-8")
     index = ConversationIndex(tmp_path)
-    assert index.group("mined:distress", "on se moque de moi tous les jours au college", 0) == "conv-a"
+    assert index.group("mined:distress", "on se moque de moi a chaque recre au college", 0) == "conv-a"
     assert index.group("faq", "combien de voeux on peut faire sur parcoursup", 0) == "conv-b"
     assert index.group("nlu:distress", "je veux mourir", 3) == "nlu:distress#3"
-    sets = build_sets({"mined:distress": ["on se moque de moi tous les jours au college",
+    sets = build_sets({"mined:distress": ["on se moque de moi a chaque recre au college",
                                           "oui je suis dans ma chambre, ma mere rentre ce soir"],
                        "faq": ["combien de voeux on peut faire sur parcoursup ?"]}, index.group)
     assert index.follow_ups(sets[DISTRESS]).tolist() == [False, True, False]
