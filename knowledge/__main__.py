@@ -21,6 +21,7 @@ from knowledge.load import load_corpus, transcript_files
 from knowledge.pipeline import build_knowledge, store
 from knowledge.report import draw_coverage, draw_curve
 from orientbot.detectors import fitter
+from orientbot.risk import FEATURES
 from orientbot.settings import PROJECT_ROOT, load_settings
 
 
@@ -28,12 +29,12 @@ def _progress(iterable, **options):
     return tqdm(iterable, file=sys.stderr, leave=False, **options)
 
 
-def cross_validate(result, settings, *, progress):
+def cross_validate(result, settings, *, progress, features=FEATURES):
     """The whole answer policy replayed over the transcripts (``knowledge.crossval``); prints and keeps the report."""
     started = time.perf_counter()
     budget = settings.gate.wrong_answer_budget
     replayed = replay(items_of(result.clusters, result.entries), result.entries, settings.gate,
-                      fitter(PROJECT_ROOT, settings.detectors), budget=budget, progress=progress)
+                      fitter(PROJECT_ROOT, settings.detectors), budget=budget, features=features, progress=progress)
     lines = report_lines(replayed, budget)
     settings.reports_dir.mkdir(parents=True, exist_ok=True)
     (settings.reports_dir / "crossval.txt").write_text("\n".join(lines) + "\n", encoding="utf-8")
@@ -50,6 +51,8 @@ def main(argv=None) -> int:
     parser.add_argument("--transcripts", type=Path, default=settings.transcripts_dir)
     parser.add_argument("--out", type=Path, default=settings.generated_dir, help="where the Rasa files go")
     parser.add_argument("--database-url", default=settings.database_url)
+    parser.add_argument("--without", default="", metavar="F1,F2",
+                        help="eval: risk features left out, to measure what they bring (orientbot.risk.FEATURES)")
     args = parser.parse_args(argv)
 
     files = transcript_files(args.transcripts)
@@ -78,7 +81,14 @@ def main(argv=None) -> int:
         print("[knowledge] fichiers générés à jour")
         return 0
     if args.command == "eval":
-        replayed = cross_validate(result, settings, progress=_progress)
+        left_out = {name for name in args.without.split(",") if name}
+        unknown = left_out - set(FEATURES)
+        if unknown:
+            parser.error(f"caractéristiques inconnues : {', '.join(sorted(unknown))}")
+        replayed = cross_validate(result, settings, progress=_progress,
+                                  features=[name for name in FEATURES if name not in left_out])
+        if left_out:
+            return 0
         picture = draw_curve(replayed, settings.curve_picture, settings.gate.wrong_answer_budget)
         print(f"[eval] courbe couverture-risque : {picture}")
         return 0

@@ -27,12 +27,12 @@ from sklearn.feature_extraction.text import TfidfVectorizer
 
 from knowledge.model import Cluster, QAPair
 from orientbot.cues import asks_for_a_human, sounds_like_a_complaint, tells_a_personal_situation
+from orientbot.emergency import IN_AN_ANSWER
 from orientbot.followup import is_elliptic, without_lead_in
 from orientbot.kb import KnowledgeEntry, Variant
 from orientbot.normalise import STOPWORDS, normalise
 from orientbot.safety import detect_distress
 
-EMERGENCY_NUMBERS = re.compile(r"\b(3018|3114|119|3020)\b")
 _URL = re.compile(r"https?://[^\s<>\"')\]]+")
 _YEAR = re.compile(r"\b(20[12]\d)\b")
 _RULE_ORIGIN = re.compile(r"(depuis|loi|arr[êe]t[ée]|d[ée]cret|rentr[ée]e|cr[ée]ation|supprim\w*|r[ée]forme)\W+(?:\w+\W+){0,3}$", re.I)
@@ -111,7 +111,7 @@ class ClusterResult:
 
 
 def is_distress_pair(pair: QAPair) -> bool:
-    return bool(EMERGENCY_NUMBERS.search(pair.answer)) or detect_distress(pair.question) is not None
+    return bool(IN_AN_ANSWER.search(pair.answer)) or detect_distress(pair.question) is not None
 
 
 def reads_as_a_personal_case(question: str) -> bool:

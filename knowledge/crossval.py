@@ -134,13 +134,15 @@ class Replay:
     probabilities: Dict[int, float]
     right: Dict[int, Optional[bool]]
     thresholds: List[float]
-    served: risk.RiskModel
+    served: Optional[risk.RiskModel]  # fitted on every fold, at the pooled operating point
     answerable: int  # FAQ questions whose entry was kept in their fold's KB
 
 
 def replay(items: Sequence[Item], entries: Sequence[KnowledgeEntry], settings: GateSettings,
            detectors_for: Callable[[Dict[str, List[str]]], Detectors], *, budget: float,
-           progress=lambda it, **_: it) -> Replay:
+           features: Sequence[str] = risk.FEATURES, progress=lambda it, **_: it) -> Replay:
+    """The whole policy replayed fold by fold; ``features``: what the risk model may read (fewer to
+    measure what one brings)."""
     folds = make_folds(items, entries, detectors_for)
     reader = AnswerPolicy(settings, None)
     for fold in progress(folds, desc="folds"):
@@ -158,24 +160,28 @@ def replay(items: Sequence[Item], entries: Sequence[KnowledgeEntry], settings: G
     # Out-of-fold probabilities, each from a model fitted on the other folds.
     probabilities: Dict[int, float] = {}
     for k, fold in enumerate(folds):
-        model = _fit(folds, exclude={k}, threshold=0.5)
+        model = _fit(folds, exclude={k}, threshold=0.5, names=features)
         probabilities.update({i: model.probability(v) for i, v in fold.values.items()})
     right = {i: r for fold in folds for i, r in fold.right.items()}
     outcomes: List[object] = [None] * len(items)
     thresholds = []
     for k, fold in enumerate(folds):
-        threshold = _nested_threshold(folds, k, budget)
+        threshold = _nested_threshold(folds, k, budget, features)
         thresholds.append(threshold)
-        policy = AnswerPolicy(settings, _fit(folds, exclude={k}, threshold=threshold), fold.detectors)
+        policy = AnswerPolicy(settings, _fit(folds, exclude={k}, threshold=threshold, names=features), fold.detectors)
         knowledge = _Entries(fold.entries)
         for i in fold.test:
             item = items[i]
             outcomes[i] = policy.decide(Message(item.question, item.audience, item.previous), knowledge, fold.retriever)
     pooled = sorted(probabilities)
     served_threshold = risk.operating_point([probabilities[i] for i in pooled], [right[i] for i in pooled], budget=budget)
-    served = _fit(folds, exclude=set(), threshold=served_threshold)
     answerable = sum(1 for fold in folds for i in fold.test if items[i].gold in fold.entries)
-    return Replay(list(items), outcomes, probabilities, right, thresholds, served, answerable)
+    result = Replay(list(items), outcomes, probabilities, right, thresholds, None, answerable)
+    questions = tallies(result)["kind"]["questions (faq + unknown)"]
+    measured = {"budget": budget, "crossval_wrong_rate": round(questions.rate(questions.wrong), 4),
+                "crossval_answer_rate": round(questions.rate(questions.answered), 4), "questions": questions.questions}
+    result.served = _fit(folds, exclude=set(), threshold=served_threshold, names=features, measured=measured)
+    return result
 
 
 class _Entries:
@@ -186,7 +192,8 @@ class _Entries:
         return self._entries.get(kb_id)
 
 
-def _fit(folds: Sequence[Fold], *, exclude: set, threshold: float) -> risk.RiskModel:
+def _fit(folds: Sequence[Fold], *, exclude: set, threshold: float, names: Sequence[str],
+         measured: Optional[Dict[str, float]] = None) -> risk.RiskModel:
     rows, labels = [], []
     for k, fold in enumerate(folds):
         if k in exclude:
@@ -194,16 +201,16 @@ def _fit(folds: Sequence[Fold], *, exclude: set, threshold: float) -> risk.RiskM
         for i, values in fold.values.items():
             rows.append(values)
             labels.append(bool(fold.right[i]))
-    return risk.fit(rows, labels, threshold=threshold)
+    return risk.fit(rows, labels, threshold=threshold, names=names, measured=measured)
 
 
-def _nested_threshold(folds: Sequence[Fold], k: int, budget: float) -> float:
+def _nested_threshold(folds: Sequence[Fold], k: int, budget: float, names: Sequence[str]) -> float:
     """The operating point for fold k, chosen on the other folds' out-of-fold probabilities."""
     probabilities, right = [], []
     for j, fold in enumerate(folds):
         if j == k:
             continue
-        model = _fit(folds, exclude={k, j}, threshold=0.5)
+        model = _fit(folds, exclude={k, j}, threshold=0.5, names=names)
         for i, r in fold.right.items():
             probabilities.append(model.probability(fold.values[i]) if i in fold.values else 0.0)
             right.append(r)
@@ -267,6 +274,7 @@ def report_lines(result: Replay, budget: float) -> List[str]:
     lines = [
         f"cross-validation: {FOLDS} folds grouped by conversation, a fifth of the entries held out whole in each; "
         f"{len(result.items)} questions ({', '.join(f'{k} {t.questions}' for k, t in sorted(kinds.items()) if '(' not in k)})",
+        "risk features left out: " + (", ".join(sorted(set(risk.FEATURES) - set(result.served.names))) or "none"),
         f"risk budget {budget:.3f} of all questions; nested operating points per fold: "
         + ", ".join(f"{t:.3f}" for t in result.thresholds) + f"; served: {result.served.threshold:.3f}",
         "",

@@ -85,16 +85,19 @@ class RiskModel:
 
 
 def fit(rows: Sequence[Mapping[str, float]], right: Sequence[bool], *, threshold: float = 0.5,
-        measured: Optional[Dict[str, float]] = None) -> RiskModel:
-    """A logistic regression of "the first choice is right" on the features (scikit-learn, deterministic)."""
+        names: Sequence[str] = FEATURES, measured: Optional[Dict[str, float]] = None) -> RiskModel:
+    """A logistic regression of "the first choice is right" on the features (scikit-learn, deterministic).
+
+    ``names``: the features it reads (all of them when served; fewer to measure what one brings).
+    """
     from sklearn.linear_model import LogisticRegression
 
-    x = np.array([[row[name] for name in FEATURES] for row in rows], dtype=float)
+    x = np.array([[row[name] for name in names] for row in rows], dtype=float)
     means, scales = x.mean(axis=0), x.std(axis=0)
     scales[scales == 0] = 1.0
     model = LogisticRegression(C=1.0, max_iter=1000).fit((x - means) / scales, np.array(right, dtype=int))
     return RiskModel(tuple(means.round(6)), tuple(scales.round(6)), tuple(model.coef_[0].round(6)),
-                     round(float(model.intercept_[0]), 6), threshold, FEATURES, dict(measured or {}))
+                     round(float(model.intercept_[0]), 6), threshold, tuple(names), dict(measured or {}))
 
 
 def operating_point(probabilities: Sequence[float], right: Sequence[Optional[bool]], *, budget: float) -> float:
