@@ -74,7 +74,7 @@ _CONFIRMS_EARLIER = re.compile(_REST_IS_RIGHT + r"|^\W*(exactement|c'est (exacte
 _LOCAL_DETAIL = re.compile(r"\b(acad[ée]mie|CIO|Crous|CROUS|universit[ée]|fac|r[ée]gion|ville) (de |d'|du )[A-ZÉ][a-zéèê-]+")
 _LEAD_IN = re.compile(
     r"^(?:bonjour|bonsoir|salut|coucou|hello|madame|monsieur|alors|dans ce cas|parfait|d'accord|tr[èe]s bien|ok|"
-    r"merci|bonne question|c'est not[ée]|entendu|je comprends|ah|oh|exactement|tout [àa] fait|effectivement|en effet|"
+    r"merci|(?:(?:tr[èe]s )?bonne )?question|c'est not[ée]|entendu|je comprends|ah|oh|exactement|tout [àa] fait|effectivement|en effet|"
     r"absolument|bien vu|c'est (?:exactement |bien |tout à fait )?[çc]a|(?:tu as|vous avez) (?:bien )?raison)"
     r"(?:\s+(?:madame|monsieur))?\s*[,!.:]+\s*",
     re.I,

@@ -71,6 +71,10 @@ def test_clean_answer_drops_correction_talk_and_addressing():
     assert clean_answer("@Lina Pardon, je me suis trompée. Petite correction : c'est 10 vœux.") == "C'est 10 vœux."
     assert clean_answer("Oui [NOM] ! Tu peux.") == "Oui ! Tu peux."
     assert clean_answer("Bonjour Madame [NOM], la bourse est automatique.") == "La bourse est automatique."
+    # "Bonne question [NOM] !" whose name removal took "Bonne" with it: no "Question !" left in front.
+    assert clean_answer("Question ! Il y a deux inscriptions.") == "Il y a deux inscriptions."
+    assert clean_answer("Très bonne question ! La licence est ouverte.") == "La licence est ouverte."
+    assert clean_answer("Question importante : le dossier.") == "Question importante : le dossier."
 
 
 def test_clean_answer_drops_confirmations_of_what_was_said_before():
