@@ -53,8 +53,8 @@ lint: $(VENV)/.installed ## ruff over the whole tree
 validate: $(VENV)/.installed $(KB_STAMP) ## rasa data validate
 	$(RASA) data validate --data bot/data --domain domain.yml --config config.yml
 
-bench: $(VENV)/.installed $(KB_STAMP) $(MODEL) ## print latency/throughput and accuracy figures (starts its own servers)
-	$(PY) scripts/bench.py
+bench: $(VENV)/.installed $(KB_STAMP) $(MODEL) ## load (closed loop, Poisson open loop), CPU/memory, where the time goes, accuracy; ~5 min (BENCH_ARGS="--help")
+	$(PY) scripts/bench.py $(BENCH_ARGS)
 
 score: ## score a running bot on ../shared/eval/dev.jsonl
 	python3 ../shared/eval/score.py ../shared/eval/dev.jsonl --url http://localhost:$${RASA_PORT:-5005}

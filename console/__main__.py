@@ -1,15 +1,19 @@
 """``python -m console serve`` and ``python -m console create-user USERNAME [--admin]``.
 
 Owns the console's command line: serving (host and port from the options or
-the settings, the database from ``ORIENTBOT_DATABASE_URL``), the first admin
-account when there is none (its random password printed once and written to
-``console.admin_password_file``, mode 600), and creating accounts with a
-password read from stdin or a file, never from the command line.
+the settings, the database from ``ORIENTBOT_DATABASE_URL``; an address other
+than loopback only with ``console.secure_cookies``, i.e. behind HTTPS, or
+``--allow-insecure-remote``), the first admin account when there is none (its
+random password written to ``console.admin_password_file``, mode 600, never
+printed: the output ends up in var/log/; to be changed at the first log-in),
+and creating accounts with a password read from stdin or a file, never from
+the command line.  Everything it writes is its user's only (umask 077).
 """
 from __future__ import annotations
 
 import argparse
 import getpass
+import ipaddress
 import os
 import secrets
 import sys
@@ -33,14 +37,25 @@ def _write_private(path: Path, text: str) -> None:
 
 
 def ensure_first_admin(engine, *, password_file: Path) -> Optional[str]:
-    """Create ``admin`` with a random password when no account exists; returns the password, once."""
+    """Create ``admin`` with a random password when no account exists, to be changed at its first log-in;
+    returns the password, once (written to ``password_file``, never printed)."""
     with session_scope(engine) as session:
         if accounts.has_accounts(session):
             return None
         password = secrets.token_urlsafe(12)
-        accounts.create_counsellor(session, username="admin", display_name="Administrateur", password=password, role="admin")
+        accounts.create_counsellor(session, username="admin", display_name="Administrateur", password=password,
+                                   role="admin", must_change_password=True)
     _write_private(password_file, password)
     return password
+
+
+def is_loopback(host: str) -> bool:
+    if host == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:  # a name: it may resolve to anything
+        return False
 
 
 def _read_password(password_file: Optional[str]) -> str:
@@ -56,16 +71,20 @@ def _read_password(password_file: Optional[str]) -> str:
 
 
 def serve(args: argparse.Namespace) -> None:
+    os.umask(0o077)
     settings = load_settings()
+    host, port = args.host or settings.console.host, args.port or settings.console.port
+    if not (is_loopback(host) or settings.console.secure_cookies or settings.console.allow_insecure_remote
+            or args.allow_insecure_remote):
+        raise SystemExit(f"Console non démarrée : sur {host}, les mots de passe et les conversations passeraient "
+                         "en clair. Servez-la derrière HTTPS avec console.secure_cookies (ORIENTBOT_CONSOLE_SECURE_"
+                         "COOKIES=1), ou forcez avec --allow-insecure-remote si vous savez ce que vous faites.")
     engine = make_engine(settings.database_url)
     create_schema(engine)
     password_file = settings.console.admin_password_file
-    password = ensure_first_admin(engine, password_file=password_file)
-    if password:
-        print(f"Premier compte créé : identifiant « admin », mot de passe {password}\n"
-              f"(aussi dans {password_file}, lisible par vous seul ; changez-le ensuite depuis « Mon compte »).",
-              flush=True)
-    host, port = args.host or settings.console.host, args.port or settings.console.port
+    if ensure_first_admin(engine, password_file=password_file):
+        print(f"Premier compte créé : identifiant « admin », mot de passe dans {password_file} (lisible par vous "
+              "seul) ; il faudra le changer à la première connexion.", flush=True)
     print(f"Console des conseillers : http://{host}:{port}/", flush=True)
     web.run_app(create_app(settings, engine), host=host, port=port, print=None, access_log=None)
 
@@ -90,6 +109,8 @@ def main(argv=None) -> None:
     serving = commands.add_parser("serve", help="servir la console")
     serving.add_argument("--host")
     serving.add_argument("--port", type=int)
+    serving.add_argument("--allow-insecure-remote", action="store_true",
+                         help="servir sur une adresse autre que locale sans HTTPS (déconseillé)")
     serving.set_defaults(run=serve)
     user = commands.add_parser("create-user", help="créer un compte (mot de passe lu sur l'entrée standard)")
     user.add_argument("username")

@@ -2,7 +2,8 @@
 
 Owns the form (current password, the new one twice): a wrong current password
 counts as a failed log-in, and a success ends every other session of the
-account, the one in use staying open.
+account, the one in use staying open.  An account whose password was chosen
+by someone else (the first ``admin``, an admin's reset) is sent here first.
 """
 from __future__ import annotations
 
@@ -15,7 +16,7 @@ from orientbot import accounts
 
 def _account_page(request: web.Request, *, error: str = "", status: int = 200) -> web.Response:
     return render(request, "account.html", status=status, error=error, roles=accounts.ROLE_LABELS,
-                  min_password=accounts.MIN_PASSWORD_CHARS)
+                  min_password=accounts.MIN_PASSWORD_CHARS, must_change=request.get("must_change_password", False))
 
 
 async def account_page(request: web.Request) -> web.Response:

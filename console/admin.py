@@ -39,7 +39,8 @@ async def create_account(request: web.Request) -> web.Response:
     try:
         with db(request) as session:
             accounts.create_counsellor(session, username=values["username"], display_name=values["display_name"],
-                                       role=values["role"], password=fields.get("password", ""))
+                                       role=values["role"], password=fields.get("password", ""),
+                                       must_change_password=True)
     except accounts.AccountError as error:
         return _accounts_page(request, error=sentence(error), values=values, status=400)
     raise see_other("/admin/accounts", "created")
@@ -67,7 +68,8 @@ async def update_account(request: web.Request) -> web.Response:
 async def reset_password(request: web.Request) -> web.Response:
     """A new password chosen by the admin (too long is refused, not cut); every session of the account ends."""
     return await _change_account(request, lambda session, counsellor_id, fields: accounts.set_password(
-        session, counsellor_id=counsellor_id, password=fields.get("password", "")[:accounts.MAX_PASSWORD_CHARS + 1]),
+        session, counsellor_id=counsellor_id, password=fields.get("password", "")[:accounts.MAX_PASSWORD_CHARS + 1],
+        must_change=True),
         "password_reset")
 
 

@@ -3,9 +3,13 @@
 Owns the console's session cookie (HttpOnly, SameSite=Strict, Secure behind
 HTTPS) and the checks made before any handler runs: a live session (else a
 redirect to /login, or 401 JSON for the API), the CSRF token on every POST
-(hidden field or ``X-CSRF-Token`` header), the admin role for /admin pages.
-The log-in form itself is protected by a double-submit token, and repeated
-failures lock a username or an address for a while (``accounts.log_in``).
+(hidden field or ``X-CSRF-Token`` header), the admin role for /admin pages,
+and *Mon compte* first for an account that must change its password.  The
+cookie has no Max-Age (it ends with the browser); the session also ends after
+``console.idle_minutes`` without a page or a form (live refreshes under /api/
+do not count) and ``console.session_hours`` after the log-in.  The log-in form
+itself is protected by a double-submit token, and repeated failures lock a
+username from an address, or an address, for a while (``accounts.log_in``).
 """
 from __future__ import annotations
 
@@ -21,6 +25,8 @@ from orientbot import accounts
 COOKIE = "orientbot_console"
 LOGIN_COOKIE = "orientbot_login"
 PUBLIC_PATHS = ("/login",)
+# What an account that must change its password may still open.
+PASSWORD_CHANGE_PATHS = ("/account", "/account/password", "/logout")
 STATIC_PREFIX = "/static/"
 
 
@@ -49,15 +55,26 @@ def _safe_next(target: str) -> str:
 async def guard(request: web.Request, handler):
     if request.path in PUBLIC_PATHS or request.path.startswith(STATIC_PREFIX):
         return await handler(request)
+    settings = request.app[SETTINGS].console
+    active = not (wants_json(request) and request.method == "GET")  # a live refresh is not someone at work
     with db(request) as session:
-        web_session = accounts.session_for(session, token=request.cookies.get(COOKIE), now=now(request))
+        web_session = accounts.session_for(session, token=request.cookies.get(COOKIE), now=now(request),
+                                           hours=settings.session_hours if active else None,
+                                           idle_minutes=settings.idle_minutes if active else None)
         if web_session is not None:
             request["user"], request["csrf"] = User.of(web_session.counsellor), web_session.csrf_token
+            request["must_change_password"] = accounts.must_change_password(
+                session, counsellor_id=web_session.counsellor_id)
     if "user" not in request:
         if wants_json(request):
             return web.json_response({"error": "Votre session a expiré : reconnectez-vous."}, status=401)
         target = request.path_qs if request.method == "GET" else "/queue"
         raise web.HTTPSeeOther(f"/login?next={quote(target, safe='')}")
+    if request["must_change_password"] and request.path not in PASSWORD_CHANGE_PATHS:
+        if wants_json(request):
+            return web.json_response({"error": "Choisissez d'abord votre propre mot de passe sur « Mon compte »."},
+                                     status=403)
+        raise web.HTTPSeeOther("/account")
     if request.method not in ("GET", "HEAD", "OPTIONS"):
         sent = request.headers.get("X-CSRF-Token") or (await form(request)).get("csrf_token", "")
         if not _same(sent, request["csrf"]):
@@ -105,10 +122,14 @@ async def login(request: web.Request) -> web.Response:
         if account is None:
             return _login_form(request, next_url=next_url, username=username, status=401,
                                error="Identifiant ou mot de passe incorrect.")
-        opened = accounts.open_session(session, counsellor_id=account.id, now=now(request), hours=settings.session_hours)
+        opened = accounts.open_session(session, counsellor_id=account.id, now=now(request), hours=settings.session_hours,
+                                       idle_minutes=settings.idle_minutes)
+        if accounts.must_change_password(session, counsellor_id=account.id):
+            next_url = "/account"
     response = see_other(next_url)
+    # No Max-Age nor Expires: the cookie ends with the browser; the server ends the session sooner when idle.
     response.set_cookie(COOKIE, opened.token, httponly=True, samesite="Strict", secure=settings.secure_cookies,
-                        max_age=settings.session_hours * 3600, path="/")
+                        path="/")
     response.del_cookie(LOGIN_COOKIE, path="/login")
     raise response
 

@@ -35,10 +35,11 @@ NOTICES = {
     "proposed": "Merci ! Votre proposition attend la validation d'un administrateur.",
     "approved": "Proposition approuvée : le bot s'en sert d'ici quelques secondes.",
     "rejected": "Proposition refusée.",
-    "created": "Compte créé.",
+    "created": "Compte créé : à sa première connexion, son titulaire choisira son propre mot de passe.",
     "updated": "Modifications enregistrées.",
     "password_changed": "Votre mot de passe est changé ; vos autres sessions sont fermées.",
-    "password_reset": "Mot de passe réinitialisé : les sessions ouvertes de ce compte sont fermées.",
+    "password_reset": "Mot de passe réinitialisé : les sessions ouvertes de ce compte sont fermées, et son titulaire "
+                      "choisira son propre mot de passe à la prochaine connexion.",
     "bye": "Vous êtes déconnecté·e. À bientôt !",
 }
 

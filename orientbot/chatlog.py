@@ -3,19 +3,25 @@
 Owns ``chat_messages`` and ``feedback``: every message the person sends is
 written before anything else happens to it (so nothing is lost if the bot is
 down), with the client's own id so that a message sent twice (a retry after a
-lost connection) is kept once.  Erasing a conversation hides it from the window;
-messages attached to a ticket stay readable by counsellors.
+lost connection) is kept once.  Erasing a conversation (the person's "Effacer la
+conversation", or the end of its retention, ``orientbot.retention``) deletes its
+messages and feedback, redacts its tickets (``orientbot.tickets.redact``) and
+deletes Rasa's tracker events for it (``delete_tracker_events``).
 """
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import datetime
-from typing import Any, Dict, List, Optional
+from typing import Any, Dict, Iterable, List, Optional
 
-from sqlalchemy import select, update
+from sqlalchemy import delete, select
+from sqlalchemy import text as sql_text
+from sqlalchemy.engine import Engine
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
-from orientbot.db import ChatMessage, Feedback, as_utc
+from orientbot.db import ChatMessage, Feedback, Ticket, as_utc
+from orientbot.tickets import redact
 
 AUTHORS = ("user", "bot", "counsellor", "system")
 # The longest message a person or a counsellor may send: the chat channel and the console both refuse longer ones.
@@ -72,13 +78,48 @@ def for_ticket(session: Session, *, ticket_id: str, sender_id: str, since: Optio
     return list(session.execute(query.order_by(ChatMessage.id)).scalars())
 
 
-def erase(session: Session, *, sender_id: str) -> int:
-    """Hide the conversation from the chat window; returns how many messages were hidden."""
-    result = session.execute(
-        update(ChatMessage).where(ChatMessage.sender_id == sender_id, ChatMessage.erased.is_(False))
-        .values(erased=True).execution_options(synchronize_session=False)
-    )
-    return int(result.rowcount or 0)
+@dataclass(frozen=True)
+class Erased:
+    messages: int
+    feedback: int
+    tickets: int
+
+
+def erase(session: Session, *, sender_id: str, now: Optional[datetime] = None) -> Erased:
+    """Delete the conversation's messages and feedback, and redact its tickets (their words, not their facts).
+
+    Rasa's own copy of the conversation is in its tracker store: ``delete_tracker_events``.
+    """
+    feedback = session.execute(
+        delete(Feedback).where(Feedback.sender_id == sender_id).execution_options(synchronize_session=False)
+    ).rowcount
+    messages = session.execute(
+        delete(ChatMessage).where(ChatMessage.sender_id == sender_id).execution_options(synchronize_session=False)
+    ).rowcount
+    tickets = list(session.execute(select(Ticket).where(Ticket.sender_id == sender_id)).scalars())
+    for ticket in tickets:
+        redact(ticket, now=now)
+    return Erased(int(messages or 0), int(feedback or 0), len(tickets))
+
+
+# Rasa's SQLTrackerStore keeps every event of a conversation in this table (rasa/core/tracker_store.py, SQLEvent).
+TRACKER_EVENTS_TABLE = "events"
+
+
+def delete_tracker_events(engine: Engine, sender_ids: Iterable[str]) -> int:
+    """Delete the Rasa tracker store's events of these conversations; returns how many rows went."""
+    sender_ids = list(sender_ids)
+    if not sender_ids:
+        return 0
+    with engine.begin() as connection:
+        if not engine.dialect.has_table(connection, TRACKER_EVENTS_TABLE):
+            return 0
+        deleted = 0
+        for sender_id in sender_ids:
+            result = connection.execute(sql_text(f"DELETE FROM {TRACKER_EVENTS_TABLE} WHERE sender_id = :sender"),
+                                        {"sender": sender_id})
+            deleted += int(result.rowcount or 0)
+        return deleted
 
 
 def to_json(message: ChatMessage) -> Dict[str, Any]:

@@ -54,6 +54,10 @@ class ConsoleSettings:
     # Behind HTTPS in production: cookies then carry the Secure flag.
     secure_cookies: bool = False
     session_hours: int = 10
+    # A session also ends after this long without a page opened or a form sent (the live refreshes do not count).
+    idle_minutes: int = 30
+    # Serving on an address other than loopback without secure_cookies (HTTPS) is refused unless this is set.
+    allow_insecure_remote: bool = False
     # How often the action server looks for KB entries approved in the console.
     kb_refresh_seconds: int = 5
     # The first start writes the generated admin password here (mode 600).
@@ -84,6 +88,29 @@ class ChatSettings:
     """The chat window's channel (``bot/channels/chat.py``)."""
 
     long_poll_seconds: int = 25
+    # Rate limits (sliding window of one minute, in memory, per Rasa process). A whole class behind one
+    # school address shares the per-address numbers: they are generous; a person's own are not.
+    messages_per_minute_per_sender: int = 20
+    messages_per_minute_per_address: int = 300
+    reads_per_minute_per_sender: int = 60  # /history and /events (long polls)
+    reads_per_minute_per_address: int = 900
+
+
+@dataclass(frozen=True)
+class PrivacySettings:
+    """What is kept, for how long, and the chat window's per-conversation secret (docs/privacy.md)."""
+
+    # A conversation (chat log, feedback, Rasa tracker) is erased this long after its last message.
+    conversation_days: int = 30
+    # A closed ticket is deleted this long after it was closed (what remains of it after the conversation is erased).
+    ticket_days: int = 365
+    # The key that signs each conversation's token (HMAC-SHA256). Empty: read from ``token_key_file``,
+    # generated there (mode 600) on first use.
+    token_key: str = ""
+    token_key_file: Path = PROJECT_ROOT / "var" / "chat-token-key"
+    # Rasa's SQL tracker store, for ``python -m orientbot.retention`` (the Rasa server itself uses
+    # endpoints.yml). Empty: ``sqlite:///$TRACKER_DB``, else var/tracker.db.
+    tracker_database_url: str = ""
 
 
 @dataclass(frozen=True)
@@ -100,6 +127,7 @@ class Settings:
     gate: GateSettings = field(default_factory=GateSettings)
     console: ConsoleSettings = field(default_factory=ConsoleSettings)
     chat: ChatSettings = field(default_factory=ChatSettings)
+    privacy: PrivacySettings = field(default_factory=PrivacySettings)
     detectors: DetectorSettings = field(default_factory=DetectorSettings)
 
 

@@ -153,3 +153,24 @@ class TicketStore:
             return 0
         self._spool_path.unlink()
         return len(tickets)
+
+
+ERASED_TEXT = "[effacé à la demande de la personne]"
+
+
+def redact(ticket: Ticket, *, now: Optional[datetime] = None) -> None:
+    """Remove what the person said from a ticket; keep its id, reason, priority, status, dates and topic.
+
+    Used when the person erases the conversation and when the conversation's retention runs out: the
+    counsellors' statistics (how many, why, how fast) survive, the words do not.
+    """
+    ticket.question = ERASED_TEXT
+    ticket.transcript = [{"from": "system", "text": ERASED_TEXT}]
+    ticket.summary = ERASED_TEXT
+    ticket.candidates = []
+    ticket.contact_email = None
+    if ticket.contact_channel is not None:
+        ticket.contact_channel = None
+    ticket.contact_consent = False
+    if now is not None:
+        ticket.updated_at = now

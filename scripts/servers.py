@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import json
 import os
+import secrets
 import shutil
 import signal
 import socket
@@ -20,6 +21,7 @@ from typing import Iterator, Optional, Tuple
 ROOT = Path(__file__).resolve().parent.parent
 MODEL = ROOT / "models" / "orientation.tar.gz"
 VENV_BIN = Path(os.environ.get("VIRTUAL_ENV", ROOT / ".venv")) / "bin"
+BOT_MAX_BODY = 1_000_000  # bytes a request to the Rasa server may carry (Sanic's default: 100 MB); as scripts/run.sh
 
 
 def free_port() -> int:
@@ -82,7 +84,8 @@ def running_bot(work: Path, model: Path = MODEL, *, with_console: bool = False, 
     window and the channels must not hang on a fitted model's borderline decision).
     """
     if not (keep_database and (work / "orientbot.db").exists()):
-        shutil.copy(ROOT / "var" / "orientbot.db", work / "orientbot.db")
+        shutil.copyfile(ROOT / "var" / "orientbot.db", work / "orientbot.db")
+        os.chmod(work / "orientbot.db", 0o600)
     rasa_port, action_port, console_port = free_port(), free_port(), free_port()
     env = dict(
         os.environ,
@@ -93,13 +96,16 @@ def running_bot(work: Path, model: Path = MODEL, *, with_console: bool = False, 
         ORIENTBOT_DATABASE_URL=f"sqlite:///{work / 'orientbot.db'}",
         ORIENTBOT_TICKET_SPOOL=str(work / "spool.jsonl"),
         ACTION_SERVER_URL=f"http://127.0.0.1:{action_port}/webhook",
+        ORIENTBOT_ACTION_SECRET=secrets.token_urlsafe(32),
+        SANIC_REQUEST_MAX_SIZE=str(BOT_MAX_BODY),
         TRACKER_DB=str(work / "tracker.db"),
         ORIENTBOT_CONSOLE_ADMIN_PASSWORD_FILE=str(work / "console-admin-password.txt"),
         **({"ORIENTBOT_GATE_RISK_MODEL": str(risk_model)} if risk_model else {}),
     )
-    logs = open(work / "servers.log", "w")
+    logs = open(os.open(work / "servers.log", os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600), "w")
     commands = [
-        [str(VENV_BIN / "rasa"), "run", "actions", "--actions", "bot.actions", "--port", str(action_port)],
+        [str(VENV_BIN / "python"), "-m", "bot.action_server", "--actions", "bot.actions", "--host", "127.0.0.1",
+         "--port", str(action_port)],
         [str(VENV_BIN / "rasa"), "run", "--model", str(model), "--endpoints", "endpoints.yml",
          "--credentials", "credentials.yml", "--interface", "127.0.0.1", "--port", str(rasa_port), "--cors", "*"],
     ]
@@ -107,7 +113,8 @@ def running_bot(work: Path, model: Path = MODEL, *, with_console: bool = False, 
         commands.append([str(VENV_BIN / "python"), "-m", "console", "serve", "--host", "127.0.0.1",
                          "--port", str(console_port)])
     processes = [
-        subprocess.Popen(c, cwd=ROOT, env=env, stdout=logs, stderr=subprocess.STDOUT, start_new_session=True)
+        subprocess.Popen(c, cwd=ROOT, env=env, stdout=logs, stderr=subprocess.STDOUT, start_new_session=True,
+                         umask=0o077)  # as scripts/run.sh: what the servers write is their user's only
         for c in commands
     ]
     try:

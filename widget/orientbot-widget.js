@@ -7,11 +7,15 @@
  *
  * Sans dépendance ni étape de construction. Tout vit dans un Shadow DOM : la CSS de l'ENT ne peut pas
  * casser la fenêtre, et la fenêtre ne touche pas à la page. Aucune requête vers un tiers, aucun cookie
- * (fetch en credentials:"omit"), et rien n'est écrit dans localStorage avant que la personne ouvre la
- * fenêtre. Le texte des messages n'est jamais interprété comme du HTML (textContent / createElement).
+ * (fetch en credentials:"omit"), et rien n'est écrit avant que la personne ouvre la fenêtre.
+ * La conversation est gardée pour la session du navigateur seulement (sessionStorage) : sur un poste
+ * partagé, l'élève suivant ne la voit pas. data-keep-minutes="N" (au plus 240) la garde N minutes après
+ * le dernier échange (localStorage), sans jamais la rouvrir d'elle-même dans une nouvelle session.
+ * Le texte des messages n'est jamais interprété comme du HTML (textContent / createElement).
  *
- * API du bot (bot/channels/chat.py) : POST message, GET history, GET events (long polling), POST feedback,
- * POST contact, POST erase — voir README.md, « Fenêtre de discussion (ENT) ».
+ * API du bot (bot/channels/chat.py) : POST start (identifiant et jeton de la conversation), POST message,
+ * GET history, GET events (long polling), POST feedback, POST contact, POST erase ; le jeton voyage dans
+ * l'en-tête X-Orientbot-Token, jamais dans une URL — voir README.md, « Fenêtre de discussion (ENT) ».
  */
 (function () {
   "use strict";
@@ -25,17 +29,16 @@
     botUrl: (data.botUrl || (script && script.src ? new URL(script.src, location.href).origin : location.origin)).replace(/\/+$/, ""),
     audience: data.audience === "parent" ? "parent" : "eleve",
     school: data.school || "",
-    color: accessibleColor(data.color || DEFAULT_COLOR)
+    color: accessibleColor(data.color || DEFAULT_COLOR),
+    // 0 (par défaut) : la session du navigateur seulement.
+    keepMinutes: Math.min(Math.max(parseInt(data.keepMinutes, 10) || 0, 0), 240)
   };
   var API = config.botUrl + "/webhooks/chat";
   var STORE_KEY = "orientbot:" + config.audience; // élève et parent sur le même ENT : deux conversations
-  var EMERGENCY = [
-    [["3114", "prévention du suicide, 24 h/24"]],
-    [["3018", "cyberharcèlement"]],
-    [["3020", "harcèlement à l'école"]],
-    [["119", "enfance en danger"]],
-    [["15", "SAMU"], ["17", "police"], ["112", "urgences"]]
-  ];
+  var TAB_KEY = STORE_KEY + ":session"; // avec data-keep-minutes : marque la session qui a ouvert la fenêtre
+  var TOKEN_HEADER = "X-Orientbot-Token";
+  // Les numéros d'urgence : le serveur qui sert ce fichier y écrit la liste de orientbot/emergency.py (une seule source).
+  var EMERGENCY = /*ORIENTBOT_EMERGENCY*/[];
 
   // ---- Textes : tutoiement pour les élèves, vouvoiement pour les familles ------------------------
   var T = {
@@ -58,7 +61,8 @@
       emailLabel: "Ton adresse e-mail",
       consent: "J'accepte que mon adresse e-mail serve uniquement à m'envoyer cette réponse.",
       contactSaved: { ent: "La réponse arrivera dans ta messagerie de l'ENT.", email: "La réponse arrivera par e-mail." },
-      eraseConfirm: "Effacer toute la conversation ? Tu ne pourras plus la relire ici.",
+      eraseConfirm: "Effacer toute la conversation ? Tes messages et les réponses seront supprimés du serveur et tu ne pourras plus les relire. Si tu as demandé à parler à un conseiller, le service garde seulement la date, le motif et le thème de ta demande, sans tes messages : cela lui sert à savoir combien de demandes il reçoit et s'il y répond à temps.",
+      tooFast: "Tu envoies beaucoup de messages en peu de temps : ton message partira tout seul dans quelques instants.",
       offlineBody: "Tes messages sont gardés et partiront dès que la connexion reviendra. Tu peux aussi :",
       offlineWays: [
         "voir le ou la psy-EN (psychologue de l'Éducation nationale) de ton lycée : rendez-vous à la vie scolaire ou au CDI ;",
@@ -88,7 +92,8 @@
       emailLabel: "Votre adresse e-mail",
       consent: "J'accepte que mon adresse e-mail serve uniquement à m'envoyer cette réponse.",
       contactSaved: { ent: "La réponse arrivera dans votre messagerie de l'ENT.", email: "La réponse arrivera par e-mail." },
-      eraseConfirm: "Effacer toute la conversation ? Vous ne pourrez plus la relire ici.",
+      eraseConfirm: "Effacer toute la conversation ? Vos messages et les réponses seront supprimés du serveur et vous ne pourrez plus les relire. Si vous avez demandé à parler à un conseiller, le service garde seulement la date, le motif et le thème de votre demande, sans vos messages : cela lui sert à savoir combien de demandes il reçoit et s'il y répond à temps.",
+      tooFast: "Vous envoyez beaucoup de messages en peu de temps : votre message partira de lui-même dans quelques instants.",
       offlineBody: "Vos messages sont gardés et partiront dès que la connexion reviendra. Vous pouvez aussi :",
       offlineWays: [
         "demander un rendez-vous avec le ou la psy-EN (psychologue de l'Éducation nationale) de l'établissement, auprès du secrétariat ;",
@@ -121,7 +126,7 @@
     contactChange: "Modifier",
     handedBack: "Le conseiller a rendu la main au bot.",
     offlineTitle: "Le service ne répond pas pour le moment.",
-    offlineUrgent: "en cas d'urgence : 3114, 119, 3018, 3020, 15 / 17 / 112.",
+    offlineUrgent: "en cas d'urgence : " + EMERGENCY.map(function (line) { return line.number; }).join(", ") + ".",
     pending: "En attente d'envoi…",
     failed: "Message non envoyé : ",
     eraseFailed: "La conversation n'a pas pu être effacée (service injoignable). Réessayez plus tard.",
@@ -148,24 +153,43 @@
     return "#" + rgb.map(function (v) { return ("0" + v.toString(16)).slice(-2); }).join("");
   }
 
-  // ---- Persistance : rien n'est écrit avant la première ouverture, et jamais de cookie --------------
+  // ---- Persistance : la session du navigateur (ou quelques minutes), rien avant la première ouverture,
+  // jamais de cookie. L'identifiant et le jeton de la conversation viennent du bot (POST /start).
   var saved = readStore();
+  var touched = !!saved; // la fenêtre a été ouverte : à partir de là seulement, on écrit
   var conv = {
     sender: saved && saved.sender,
+    token: saved && saved.token,
     lastId: (saved && saved.lastId) || 0,
     outbox: (saved && saved.outbox) || [],
     votes: (saved && saved.votes) || {},
     open: !!(saved && saved.open)
   };
+  function store() { return config.keepMinutes ? localStorage : sessionStorage; }
   function readStore() {
-    try { return JSON.parse(localStorage.getItem(STORE_KEY) || "null"); } catch (e) { return null; }
+    try {
+      // Les versions d'avant gardaient la conversation sans limite dans localStorage : sur un poste partagé,
+      // l'élève suivant la retrouvait. On l'efface (removeItem n'écrit rien s'il n'y a rien).
+      if (!config.keepMinutes) localStorage.removeItem(STORE_KEY);
+      var value = JSON.parse(store().getItem(STORE_KEY) || "null");
+      if (!value) return null;
+      if (!value.sender || !value.token) value.sender = value.token = null; // sans jeton : une nouvelle conversation
+      if (config.keepMinutes) {
+        if (!(value.expires > Date.now())) { localStorage.removeItem(STORE_KEY); return null; }
+        if (!sessionStorage.getItem(TAB_KEY)) value.open = false; // nouvelle session : jamais rouverte d'elle-même
+      }
+      return value;
+    } catch (e) { return null; }
   }
   function persist() {
-    if (!conv.sender) return; // pas encore ouverte : rien n'est écrit
+    if (!touched) return; // pas encore ouverte : rien n'est écrit
+    var value = { sender: conv.sender, token: conv.token, lastId: conv.lastId, outbox: conv.outbox, votes: conv.votes, open: conv.open };
     try {
-      localStorage.setItem(STORE_KEY, JSON.stringify({
-        sender: conv.sender, lastId: conv.lastId, outbox: conv.outbox, votes: conv.votes, open: conv.open
-      }));
+      if (config.keepMinutes) {
+        value.expires = Date.now() + config.keepMinutes * 60000;
+        sessionStorage.setItem(TAB_KEY, "1");
+      }
+      store().setItem(STORE_KEY, JSON.stringify(value));
     } catch (e) { /* navigation privée pleine : la conversation vit au moins le temps de la page */ }
   }
   function randomId(prefix) {
@@ -372,12 +396,9 @@
 
   ui.urgent = el("div", { className: "urgent", role: "region", "aria-label": "Numéros d'urgence", hidden: true }, [
     el("p", { text: T.urgentTitle }),
-    el("ul", {}, EMERGENCY.map(function (item) {
-      var parts = [];
-      item.forEach(function (n, i) {
-        if (i) parts.push(" · ");
-        parts.push(el("a", { href: "tel:" + n[0], text: n[0] }), " " + n[1]);
-      });
+    el("ul", {}, EMERGENCY.map(function (line) {
+      var parts = [el("a", { href: "tel:" + line.number.replace(/\s+/g, ""), text: line.number }), " " + line.label];
+      if (line.hours) parts.push(" (" + line.hours + ")");
       return el("li", {}, parts);
     }))
   ]);
@@ -430,8 +451,8 @@
     window.addEventListener("online", function () { flushNotBefore = 0; flushDelay = 3000; resync(); });
     window.addEventListener("pageshow", function (e) { if (e.persisted) resync(); });
     document.addEventListener("visibilitychange", function () { if (document.visibilityState === "visible") resync(); });
-    if (conv.sender) {
-      // Déjà ouverte sur une page précédente : on retrouve la conversation (sans voler le focus).
+    if (saved) {
+      // Déjà ouverte sur une page précédente de la session : on retrouve la conversation (sans voler le focus).
       if (conv.open) open(false); else start();
     }
   }
@@ -444,7 +465,7 @@
     ui.launcher.setAttribute("aria-expanded", "true");
     conv.open = true;
     unread = 0; renderUnread();
-    if (!conv.sender) conv.sender = randomId("w-"); // première ouverture : c'est ici que commence la persistance
+    touched = true; // première ouverture : c'est ici que commence la persistance
     persist();
     start();
     if (focus !== false) ui.input.focus();
@@ -477,9 +498,11 @@
   function request(method, path, body, timeoutMs, controller) {
     controller = controller || new AbortController();
     var timer = setTimeout(function () { controller.abort(); }, timeoutMs || 20000);
+    var headers = body ? { "Content-Type": "application/json" } : {};
+    if (conv.token) headers[TOKEN_HEADER] = conv.token; // le jeton dans un en-tête, jamais dans l'URL
     return fetch(API + path, {
       method: method, credentials: "omit", cache: "no-store", signal: controller.signal,
-      headers: body ? { "Content-Type": "application/json" } : {},
+      headers: headers,
       body: body ? JSON.stringify(body) : undefined
     }).then(function (res) {
       return res.json().catch(function () { return {}; }).then(function (json) {
@@ -488,6 +511,36 @@
       });
     }, function (error) { clearTimeout(timer); throw error; });
   }
+  // Secondes à attendre après un 429 (trop de requêtes en peu de temps).
+  function waitOf(res) { return Math.min(Math.max(Number(res.json.retry_after) || 5, 1), 120) * 1000; }
+
+  // Une nouvelle conversation : le bot donne son identifiant et son jeton.
+  var beginning = false;
+  function begin() {
+    if (conv.token || beginning) return;
+    beginning = true;
+    request("POST", "/start", {})
+      .then(function (res) {
+        beginning = false;
+        if (res.status === 429) { clearTimeout(retryTimer); retryTimer = setTimeout(function () { retryTimer = null; resync(); }, waitOf(res)); return; }
+        if (!res.ok || !res.json.sender || !res.json.token) throw new Error("start " + res.status);
+        conv.sender = res.json.sender; conv.token = res.json.token; conv.lastId = 0;
+        persist();
+        setOnline(true);
+        retryDelay = 2000;
+        resync();
+      })
+      .catch(function () { beginning = false; setOnline(false); retryLater(); });
+  }
+  // Le bot ne reconnaît plus le jeton (403 : clé changée sur le serveur…) : on repart d'une conversation neuve,
+  // les messages en attente d'envoi compris.
+  function forbidden() {
+    stopPolling();
+    conv.sender = null; conv.token = null; conv.lastId = 0; conv.votes = {};
+    persist();
+    begin();
+  }
+
   function q(params) {
     return "?" + Object.keys(params).map(function (k) { return k + "=" + encodeURIComponent(params[k]); }).join("&");
   }
@@ -510,10 +563,18 @@
   // Recharge toute la conversation (après un rechargement, un réveil du téléphone, le retour du réseau).
   var syncing = false;
   function resync() {
-    if (!conv.sender || !started || syncing) return;
+    if (!started || syncing) return;
+    if (!conv.token) { begin(); return; }
     syncing = true;
     request("GET", "/history" + q({ sender: conv.sender }))
       .then(function (res) {
+        if (res.status === 403) { syncing = false; forbidden(); return; }
+        if (res.status === 429) {
+          syncing = false;
+          clearTimeout(retryTimer);
+          retryTimer = setTimeout(function () { retryTimer = null; resync(); }, waitOf(res));
+          return;
+        }
         if (!res.ok) throw new Error("history " + res.status);
         syncing = false;
         setOnline(true);
@@ -534,12 +595,18 @@
   // que le navigateur ouvre vers le bot, et quelques réveils suffiraient à bloquer l'envoi des messages.
   var polling = null, pollGeneration = 0, retryTimer = null, retryDelay = 2000;
   function poll() {
-    if (!conv.sender || polling) return;
+    if (!conv.token || polling) return;
     var generation = ++pollGeneration, startedAt = Date.now();
     polling = new AbortController();
     request("GET", "/events" + q({ sender: conv.sender, after: conv.lastId, wait: 25 }), null, 40000, polling)
       .then(function (res) {
         if (generation !== pollGeneration) return;
+        if (res.status === 403) { polling = null; forbidden(); return; }
+        if (res.status === 429) { // trop d'attentes en peu de temps : on patiente, ce n'est pas une panne
+          polling = null;
+          setTimeout(function () { if (generation === pollGeneration) poll(); }, waitOf(res));
+          return;
+        }
         if (!res.ok) throw new Error("events " + res.status);
         setOnline(true);
         retryDelay = 2000;
@@ -594,6 +661,7 @@
   function flush(now) {
     if (flushing || !conv.outbox.length) return;
     if (now !== true && Date.now() < flushNotBefore) return;
+    if (!conv.token) { begin(); return; } // la conversation commence : le message partira juste après
     flushing = true;
     var item = conv.outbox[0];
     setTyping(true);
@@ -618,6 +686,24 @@
             pending.querySelector(".note").className = "note err";
             pending.querySelector(".note").textContent = COMMON.failed + (res.json.error || "requête refusée.");
           }
+        } else if (res.status === 403) {
+          flushing = false;
+          setTyping(false);
+          forbidden();
+          return;
+        } else if (res.status === 429) {
+          // Trop de messages en peu de temps : il reste dans la boîte d'envoi et repart tout seul.
+          if (!item.tooFast) addLocalNote(T.tooFast);
+          item.tooFast = true;
+          persist();
+          setOnline(true);
+          var wait = waitOf(res);
+          flushNotBefore = Date.now() + wait;
+          clearTimeout(flushTimer);
+          flushTimer = setTimeout(function () { flush(true); }, wait);
+          flushing = false;
+          setTyping(false);
+          return;
         } else if (res.status === 503 && res.json.stored) {
           // Enregistré mais sans réponse : il reste dans la boîte d'envoi (même client_id, donc gardé une
           // seule fois) et le bot y répondra quand on le renverra, une fois revenu.
@@ -877,8 +963,8 @@
   function erase() {
     var forget = function () {
       stopPolling();
-      try { localStorage.removeItem(STORE_KEY); } catch (e) { /* rien à effacer */ }
-      conv = { sender: randomId("w-"), lastId: 0, outbox: [], votes: {}, open: true };
+      try { store().removeItem(STORE_KEY); } catch (e) { /* rien à effacer */ }
+      conv = { sender: null, token: null, lastId: 0, outbox: [], votes: {}, open: true };
       state = {}; lastHandoff = null;
       ui.bar.hidden = true; ui.urgent.hidden = true; ui.contact.remove();
       ui.log.replaceChildren();
@@ -887,7 +973,7 @@
       ui.confirm.hidden = true;
       persist();
       ui.input.focus();
-      poll();
+      begin();
     };
     if (!conv.sender) { forget(); return; }
     request("POST", "/erase", { sender: conv.sender })

@@ -179,12 +179,14 @@ class ChatStore:
                 raise BadRequest(str(error)[:1].upper() + str(error)[1:] + ".") from error
             return workflow.conversation_state(session, sender_id=sender).to_json()
 
-    def erase(self, body: Any) -> int:
+    def erase(self, body: Any) -> Dict[str, Any]:
+        """Delete the conversation's messages and feedback and redact its tickets (Rasa's tracker: the channel)."""
         if not isinstance(body, dict):
             raise BadRequest("La requête doit être un objet JSON.")
         sender = parse_sender(body.get("sender"))
         with session_scope(self._engine) as session:
-            return chatlog.erase(session, sender_id=sender)
+            erased = chatlog.erase(session, sender_id=sender, now=self._now())
+        return {"sender": sender, "messages": erased.messages, "feedback": erased.feedback, "tickets": erased.tickets}
 
 
 def _until_next_user_message(messages: Sequence[ChatMessage]) -> List[ChatMessage]:

@@ -1,13 +1,16 @@
 """The chat window's channel without HTTP: nothing lost, nothing answered twice, the bot paused during a live handoff."""
+import os
+import stat
 from datetime import datetime, timezone
 from pathlib import Path
 
 import pytest
 
 from bot.channels.conversations import BadRequest, ChatStore, merge_bot_outputs, parse_incoming
+from bot.channels.guard import ConversationTokens, RateLimits, load_or_create_key
 from orientbot import workflow
 from orientbot.db import Counsellor, Feedback, Ticket, session_scope
-from orientbot.tickets import NewTicket, TicketStore
+from orientbot.tickets import ERASED_TEXT, NewTicket, TicketStore
 
 NOW = datetime(2026, 12, 1, 9, 0, tzinfo=timezone.utc)
 SENDER = "conversation-0001"
@@ -143,11 +146,74 @@ def test_a_contact_needs_consent_for_an_email(store, engine, tmp_path):
     assert state["contact_channel"] == "email"
 
 
-def test_erasing_hides_the_conversation_from_the_window_but_not_from_the_ticket(store, engine, tmp_path):
+def test_erasing_deletes_the_conversation_and_keeps_only_the_facts_of_its_ticket(store, engine, tmp_path):
     ticket_id = _live_ticket(engine, tmp_path)
-    store.receive(incoming("bonjour", client_id="m9"))
-    assert store.erase({"sender": SENDER}) == 1
+    store.receive(incoming("bonjour, je suis en seconde au lycée", client_id="m9"))
+    [answer] = store.record_replies(SENDER, [{"text": "Bonjour !", "custom": {"answer": {"kb_id": "salut"}}}])
+    store.feedback({"sender": SENDER, "message_id": answer["id"], "value": 1})
+    erased = store.erase({"sender": SENDER})
+    assert erased == {"sender": SENDER, "messages": 2, "feedback": 1, "tickets": 1}
     assert store.messages_after(SENDER) == []
     from orientbot import chatlog
     with session_scope(engine) as session:
-        assert [m.text for m in chatlog.for_ticket(session, ticket_id=ticket_id, sender_id=SENDER)] == ["bonjour"]
+        assert chatlog.for_ticket(session, ticket_id=ticket_id, sender_id=SENDER) == []
+        assert session.query(Feedback).count() == 0
+        ticket = session.get(Ticket, ticket_id)
+        assert ticket.question == ERASED_TEXT and ticket.reason == "asked_for_human"
+        assert "seconde" not in str(ticket.transcript) + ticket.summary
+
+
+def test_erasing_deletes_rasas_tracker_events_in_its_own_table(tmp_path):
+    """The table of Rasa's SQLTrackerStore is the one ``delete_tracker_events`` empties."""
+    import asyncio
+
+    from rasa.core.tracker_store import SQLTrackerStore
+    from rasa.shared.core.domain import Domain
+    from rasa.shared.core.events import UserUttered
+    from rasa.shared.core.trackers import DialogueStateTracker
+
+    from orientbot.chatlog import TRACKER_EVENTS_TABLE, delete_tracker_events
+
+    assert SQLTrackerStore.SQLEvent.__tablename__ == TRACKER_EVENTS_TABLE
+    tracker_store = SQLTrackerStore(Domain.empty(), dialect="sqlite", db=str(tmp_path / "tracker.db"))
+    for sender in (SENDER, "another-conversation"):
+        asyncio.run(tracker_store.save(DialogueStateTracker.from_events(sender, [UserUttered("mon adresse est …")])))
+    assert delete_tracker_events(tracker_store.engine, [SENDER]) >= 1
+    assert asyncio.run(tracker_store.retrieve(SENDER)) is None
+    assert asyncio.run(tracker_store.retrieve("another-conversation")) is not None
+
+
+# ---- the conversation's token and the rate limits (bot/channels/guard.py) ---------------------------------
+
+def test_a_token_opens_its_own_conversation_only():
+    tokens = ConversationTokens(b"k" * 32)
+    sender = tokens.new_sender()
+    token = tokens.issue(sender)
+    assert tokens.check(sender, token)
+    assert not tokens.check(tokens.new_sender(), token)  # another conversation
+    assert not tokens.check(sender, None) and not tokens.check(sender, "") and not tokens.check(sender, token[:-1])
+    assert not ConversationTokens(b"z" * 32).check(sender, token)  # another server key
+
+
+def test_the_key_is_generated_once_with_mode_600_unless_configured(tmp_path):
+    key_file = tmp_path / "var" / "chat-token-key"
+    key = load_or_create_key("", key_file)
+    assert len(key) >= 32 and stat.S_IMODE(os.stat(key_file).st_mode) == 0o600
+    assert load_or_create_key("", key_file) == key
+    assert load_or_create_key("une-cle-configuree-par-l-etablissement", key_file) == b"une-cle-configuree-par-l-etablissement"
+
+
+def test_the_sliding_window_counts_the_last_minute_per_sender_and_per_address():
+    clock = [0.0]
+    limits = RateLimits(messages_per_sender=3, messages_per_address=5, reads_per_sender=2, reads_per_address=100,
+                        now=lambda: clock[0])
+    assert [limits.check("message", sender="a", address="10.0.0.1") for _ in range(4)] == [None, None, None, 60]
+    # The refused one did not count for the address: two more pupils of the same class may write, not a third.
+    assert limits.check("message", sender="b", address="10.0.0.1") is None
+    assert limits.check("message", sender="c", address="10.0.0.1") is None
+    assert limits.check("message", sender="e", address="10.0.0.1") is not None
+    assert limits.check("message", sender="d", address="10.0.0.2") is None
+    assert [limits.check("read", sender="a", address="10.0.0.1") for _ in range(3)][-1] is not None
+    clock[0] = 61.0  # a minute later, everyone may write again
+    assert limits.check("message", sender="a", address="10.0.0.1") is None
+    assert limits.check("read", sender="a", address="10.0.0.1") is None

@@ -12,6 +12,7 @@ from pathlib import Path
 import pytest
 from sqlalchemy import select
 
+from bot.channels.guard import TOKEN_HEADER, token_for
 from orientbot.db import KBEntry, Ticket, session_scope
 from tests.factories import PASSWORD, add_account
 
@@ -21,9 +22,11 @@ RUN = uuid.uuid4().hex[:6]
 NEW_QUESTION = "Est-ce qu'un élève de 4e peut faire un stage d'observation chez un fleuriste pendant les vacances ?"
 
 
-def _call(url, body=None):
+def _call(url, body=None, sender=None):
     data = json.dumps(body).encode() if body is not None else None
-    request = urllib.request.Request(url, data=data, headers={"Content-Type": "application/json"})
+    sender = sender or (body or {}).get("sender")
+    headers = {"Content-Type": "application/json", **({TOKEN_HEADER: token_for(sender)} if sender else {})}
+    request = urllib.request.Request(url, data=data, headers=headers)
     with urllib.request.urlopen(request, timeout=60) as answer:
         return json.loads(answer.read().decode())
 
@@ -82,7 +85,7 @@ def test_counsellor_takes_the_urgent_ticket_first_and_the_reply_reaches_the_pers
     page.fill("#reply-text", "Bonjour, je suis Alice, conseillère d'orientation. Dis-moi tout !")
     page.click("#reply button:has-text('Envoyer')")
     page.wait_for_selector("text=Votre réponse a été envoyée dans la conversation.")
-    history = _call(f"{stack.rasa_url}/webhooks/chat/history?sender={tickets['normal'][1]}")
+    history = _call(f"{stack.rasa_url}/webhooks/chat/history?sender={tickets['normal'][1]}", sender=tickets['normal'][1])
     assert any(m.get("text") == "Bonjour, je suis Alice, conseillère d'orientation. Dis-moi tout !"
                for m in history["messages"])
 

@@ -1,7 +1,7 @@
 """The ENT chat window (widget/orientbot-widget.js) in headless Chromium, against the real stack.
 
 Every test opens the demo ENT page served by the bot (its own aggressive CSS, the one-line snippet) in a
-fresh browser context, so each test is a new person with an empty localStorage.  Counsellors' replies
+fresh browser context, so each test is a new person with an empty sessionStorage and localStorage.  Counsellors' replies
 are written through ``orientbot.workflow`` on the stack's database, as the console does.
 """
 from __future__ import annotations
@@ -24,6 +24,7 @@ from sqlalchemy import select
 import orientbot
 from orientbot import workflow
 from orientbot.db import ChatMessage, Counsellor, Feedback, Ticket, session_scope
+from orientbot.emergency import HOTLINES, RETIRED
 from orientbot.office_hours import OfficeHours
 
 pytestmark = pytest.mark.browser
@@ -88,7 +89,8 @@ def ask(page, text):
 
 
 def stored(page):
-    return page.evaluate(f"JSON.parse(localStorage.getItem('orientbot:{page.audience}'))")
+    """What the window keeps for the browser session (sessionStorage: never localStorage by default)."""
+    return page.evaluate(f"JSON.parse(sessionStorage.getItem('orientbot:{page.audience}'))")
 
 
 def sender_of(page):
@@ -289,8 +291,11 @@ def test_distress_keeps_the_emergency_numbers_on_screen_until_a_counsellor_takes
         numbers = page.get_by_role("region", name="Numéros d'urgence")
         numbers.wait_for()
         screenshot(page, "widget-eleve-urgent-phone.png")
-        for number in ("3114", "3018", "3020", "119", "15", "17", "112"):
-            assert numbers.get_by_role("link", name=number, exact=True).get_attribute("href") == f"tel:{number}"
+        for hotline in HOTLINES:  # the numbers of orientbot/emergency.py, and never a retired one
+            link = numbers.get_by_role("link", name=hotline.number, exact=True)
+            assert link.get_attribute("href") == "tel:" + hotline.number.replace(" ", "")
+        for number in RETIRED:
+            assert numbers.get_by_text(number).count() == 0
         page.reload()  # still there after a reload
         numbers.wait_for(timeout=WAIT)
         ticket_id = open_ticket(stack, sender_of(page))
@@ -306,9 +311,11 @@ def test_distress_keeps_the_emergency_numbers_on_screen_until_a_counsellor_takes
 def test_nothing_is_stored_before_opening_and_the_conversation_survives_a_reload(browser, stack):
     with person(browser, stack, viewport=PHONE) as page:
         launcher(page).wait_for()
-        assert page.evaluate("localStorage.length") == 0 and page.evaluate("document.cookie") == ""
+        assert page.evaluate("localStorage.length + sessionStorage.length") == 0
+        assert page.evaluate("document.cookie") == ""
         open_chat(page)
         ask(page, "cb de voeux sur parcoursup ?")
+        assert page.evaluate("localStorage.length") == 0  # the browser session only
         before = page.locator(".log .msg[data-id]").all_inner_texts()
         sender = sender_of(page)
         page.reload()
@@ -327,6 +334,124 @@ def test_nothing_is_stored_before_opening_and_the_conversation_survives_a_reload
         started = monotonic()
         ask(page, "c'est quoi la cvec ?")
         assert monotonic() - started < 10, "the message waited for a free connection"
+
+
+def test_on_a_shared_computer_the_next_person_does_not_see_the_previous_conversation(browser, stack):
+    """Pupil A leaves the ENT tab; pupil B opens the ENT on the same computer: a new tab of the same browser
+    profile, or a new browser session. Neither shows A's conversation, nor reopens the window."""
+    context = browser.new_context(locale="fr-FR", timezone_id="Europe/Paris", viewport=DESKTOP)
+    try:
+        first = context.new_page()
+        first.audience = "eleve"
+        first.goto(f"{stack.rasa_url}/webhooks/chat/widget/demo-ent.html")
+        # A conversation the version before this one left in localStorage, for ever: it is not reopened.
+        first.evaluate("localStorage.setItem('orientbot:eleve', JSON.stringify({sender: 'w-ancien0000', lastId: 3,"
+                       " outbox: [], votes: {}, open: true}))")
+        first.reload()
+        launcher(first).wait_for()
+        assert first.get_by_role("dialog").count() == 0
+        assert first.evaluate("localStorage.getItem('orientbot:eleve')") is None
+        open_chat(first)
+        ask(first, "cb de voeux sur parcoursup ?")
+        secret = sender_of(first)
+        assert first.evaluate("localStorage.length") == 0
+        first.close()
+        other = browser.new_context(locale="fr-FR", timezone_id="Europe/Paris", viewport=DESKTOP)
+        # The next pupil: a new tab of the same browser profile, then a new browser session.
+        for next_person in (context.new_page(), other.new_page()):
+            next_person.audience = "eleve"
+            next_person.goto(f"{stack.rasa_url}/webhooks/chat/widget/demo-ent.html")
+            launcher(next_person).wait_for()
+            next_person.wait_for_timeout(500)
+            assert next_person.get_by_role("dialog").count() == 0  # not reopened by itself
+            open_chat(next_person)
+            next_person.wait_for_timeout(1000)
+            assert next_person.locator(".msg.user").count() == 0
+            assert "voeux" not in next_person.locator(".log").inner_text()
+            assert sender_of(next_person) != secret
+        other.close()
+    finally:
+        context.close()
+
+
+def test_the_token_travels_in_a_header_never_in_a_url_and_another_person_cannot_read(browser, stack):
+    with person(browser, stack) as page:
+        calls = []
+        page.on("request", lambda request: calls.append((request.url, request.headers.get("x-orientbot-token"))))
+        open_chat(page)
+        ask(page, "cb de voeux sur parcoursup ?")
+        token = stored(page)["token"]
+        chat_calls = [(url, header) for url, header in calls if "/webhooks/chat/" in url and "/widget/" not in url]
+        assert token and all(token not in url for url, _ in calls)
+        assert all(header == token for url, header in chat_calls if "/start" not in url), chat_calls
+        sender = sender_of(page)
+        # Someone who learnt the conversation's id (a URL in a proxy's log) but not its token: refused, in French.
+        refused = page.evaluate("""async ([api, sender]) => {
+            const res = await fetch(api + '/history?sender=' + sender);
+            return [res.status, (await res.json()).error]; }""", [f"{stack.rasa_url}/webhooks/chat", sender])
+        assert refused[0] == 403 and refused[1].startswith("Accès refusé")
+
+
+def test_a_refused_token_starts_a_new_conversation_and_keeps_the_unsent_message(browser, stack):
+    """403 (the server's key changed, or a forged token): the window starts afresh instead of failing."""
+    with person(browser, stack) as page:
+        page.evaluate("""sessionStorage.setItem('orientbot:eleve', JSON.stringify({sender: 'w-0123456789abcdef',
+            token: 'jeton-faux', lastId: 0, votes: {}, open: true,
+            outbox: [{client_id: 'm-1', text: 'cb de voeux sur parcoursup ?', display: 'cb de voeux sur parcoursup ?'}]}))""")
+        page.reload()
+        page.get_by_role("dialog", name="Orientation").wait_for()
+        answers(page).first.wait_for(timeout=WAIT)  # the waiting message went, in the new conversation
+        assert sender_of(page) != "w-0123456789abcdef" and stored(page)["token"] != "jeton-faux"
+        assert stored(page)["outbox"] == [] and not page.errors
+
+
+def test_keep_minutes_keeps_the_conversation_a_while_but_never_reopens_it_in_a_new_session(browser, stack):
+    page_html = f"""<!doctype html><html lang="fr"><head><title>ENT</title></head><body><h1>ENT</h1>
+        <script src="{stack.rasa_url}/webhooks/chat/widget/orientbot-widget.js" data-keep-minutes="10"
+                data-audience="eleve"></script></body></html>"""
+    context = browser.new_context(locale="fr-FR", viewport=DESKTOP)
+    try:
+        first = context.new_page()
+        first.audience = "eleve"
+        first.route("**/ent-keep.html", lambda route: route.fulfill(content_type="text/html", body=page_html))
+        first.goto(f"{stack.rasa_url}/webhooks/chat/ent-keep.html")
+        open_chat(first)
+        ask(first, "cb de voeux sur parcoursup ?")
+        kept = first.evaluate("JSON.parse(localStorage.getItem('orientbot:eleve'))")
+        assert kept["sender"] and kept["expires"] > first.evaluate("Date.now()") + 9 * 60_000
+        first.close()
+        second = context.new_page()  # a new tab: a new session for the window
+        second.audience = "eleve"
+        second.route("**/ent-keep.html", lambda route: route.fulfill(content_type="text/html", body=page_html))
+        second.goto(f"{stack.rasa_url}/webhooks/chat/ent-keep.html")
+        launcher(second).wait_for()
+        second.wait_for_timeout(500)
+        assert second.get_by_role("dialog").count() == 0  # kept, but not reopened by itself
+        # Past its expiry, it is gone.
+        second.evaluate("""(() => { const v = JSON.parse(localStorage.getItem('orientbot:eleve'));
+            v.expires = Date.now() - 1; localStorage.setItem('orientbot:eleve', JSON.stringify(v)); })()""")
+        second.reload()
+        open_chat(second)
+        second.wait_for_timeout(1000)
+        assert second.locator(".msg.user").count() == 0
+    finally:
+        context.close()
+
+
+def test_too_many_messages_get_a_kind_notice_and_the_message_leaves_later(browser, stack):
+    with person(browser, stack) as page:
+        open_chat(page)
+        message = re.compile(r"/webhooks/chat/message$")
+        page.route(message, lambda route: route.fulfill(status=429, content_type="application/json", headers={
+            "Retry-After": "2"}, body=json.dumps({"error": "Beaucoup de messages en peu de temps.", "retry_after": 2})))
+        box(page).fill("cb de voeux sur parcoursup ?")
+        box(page).press("Enter")
+        page.get_by_text("Tu envoies beaucoup de messages en peu de temps").wait_for()
+        assert page.get_by_role("alert").filter(has_text="Le service ne répond pas").count() == 0
+        assert [item["text"] for item in stored(page)["outbox"]] == ["cb de voeux sur parcoursup ?"]
+        page.unroute(message)
+        answers(page).first.wait_for(timeout=WAIT)  # sent by itself once the wait is over
+        assert stored(page)["outbox"] == [] and page.locator(".msg.user[data-id]").count() == 1
 
 
 def test_html_in_a_message_is_shown_as_text_and_never_run(browser, stack):
@@ -442,6 +567,10 @@ def test_a_whole_conversation_with_the_keyboard_only(browser, stack):
         tab_to(page, lambda f: f["text"] == "Effacer la conversation")
         page.keyboard.press("Enter")
         assert focused(page)["text"] == "Annuler"  # the confirmation takes the focus, safe choice first
+        # Before confirming, the person is told what is deleted, what the counsellors keep, and why.
+        warning = page.get_by_role("alertdialog").inner_text()
+        assert "supprimés du serveur" in warning and "garde seulement la date, le motif et le thème" in warning
+        assert "sans tes messages" in warning and "combien de demandes" in warning
         page.keyboard.press("Escape")
         assert focused(page)["text"] == "Effacer la conversation"
         # Escape closes the window and gives the focus back to the launcher; Enter reopens it.
@@ -470,9 +599,9 @@ def test_a_whole_conversation_with_the_keyboard_only(browser, stack):
         page.get_by_text("Conversation effacée.").wait_for()
         assert page.locator(".msg[data-id]").count() == 0 and sender_of(page) != old_sender
         with session_scope(stack.engine) as session:
-            left = session.execute(select(ChatMessage).where(ChatMessage.sender_id == old_sender,
-                                                             ChatMessage.erased.is_(False))).all()
-        assert left == []
+            left = session.execute(select(ChatMessage).where(ChatMessage.sender_id == old_sender)).all()
+            assert left == []  # deleted, not hidden
+            assert session.execute(select(Feedback).where(Feedback.sender_id == old_sender)).all() == []
 
 
 @pytest.mark.parametrize("audience", ["eleve", "parent"])

@@ -43,13 +43,13 @@ class Page:
 class Browser:
     """One person's browser: its own cookies, and the page's CSRF token once logged in."""
 
-    def __init__(self, server: TestServer, loop: asyncio.AbstractEventLoop) -> None:
+    def __init__(self, server: TestServer, loop: asyncio.AbstractEventLoop, headers=None) -> None:
         self._server, self._loop = server, loop
-        self._session = loop.run_until_complete(self._open())
+        self._session = loop.run_until_complete(self._open(headers))
         self.csrf = ""
 
-    async def _open(self):
-        return aiohttp.ClientSession(cookie_jar=aiohttp.CookieJar(unsafe=True))
+    async def _open(self, headers):
+        return aiohttp.ClientSession(cookie_jar=aiohttp.CookieJar(unsafe=True), headers=headers)
 
     def request(self, method: str, path: str, **kwargs) -> Page:
         async def go():
@@ -92,16 +92,23 @@ def clock():
 
 
 @pytest.fixture
-def console(engine, clock):
-    """A function making logged-out browsers on one running console."""
+def console_settings():
+    """The console's settings (a test may parametrize ``console_settings`` to change them)."""
+    return Settings()
+
+
+@pytest.fixture
+def console(engine, clock, console_settings):
+    """A function making logged-out browsers on one running console (``address``: sent as X-Forwarded-For, which
+    counts with ``console.trust_forwarded_for`` only)."""
     loop = asyncio.new_event_loop()
     asyncio.set_event_loop(loop)
-    server = TestServer(create_app(Settings(), engine=engine, now=clock))
+    server = TestServer(create_app(console_settings, engine=engine, now=clock))
     loop.run_until_complete(server.start_server())
     browsers = []
 
-    def browser() -> Browser:
-        browsers.append(Browser(server, loop))
+    def browser(address=None) -> Browser:
+        browsers.append(Browser(server, loop, {"X-Forwarded-For": address} if address else None))
         return browsers[-1]
 
     yield browser

@@ -94,3 +94,10 @@ def test_static_files_are_served(console):
     browser = console()
     assert browser.get("/static/console.css").status == 200
     assert "data-live" in browser.get("/static/console.js").text
+
+
+def test_a_too_large_log_in_gets_413_and_the_console_keeps_serving(console, people):
+    browser = console()
+    page = browser.post("/login", {"username": "alice", "password": "x" * 1_000_000}, csrf=False)
+    assert page.status == 413 and "trop long" in page.text
+    assert browser.login("alice").status == 303

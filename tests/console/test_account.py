@@ -104,11 +104,26 @@ def test_a_success_resets_the_username_and_failures_from_one_address_lock_it(con
     for _ in range(4):
         browser.login("alice", "mauvais-mot-de-passe")
     assert browser.login("alice").status == 303  # alice's failures are forgotten
-    for _ in range(4):
-        assert browser.login("bruno", "mauvais-mot-de-passe").status == 401
+    for number in range(accounts.MAX_ADDRESS_FAILURES - 1):
+        assert browser.login(f"essai{number}", "mauvais-mot-de-passe").status == 401
     assert browser.login("personne", "mauvais-mot-de-passe").status == 401
-    page = browser.login("bruno")  # five failures from this address in 15 minutes
+    page = browser.login("bruno")  # twenty failures from this address in 15 minutes
     assert page.status == 429 and LOCKED in page.text
+
+
+FORWARDED = Settings(console=ConsoleSettings(trust_forwarded_for=True))
+
+
+@pytest.mark.parametrize("console_settings", [FORWARDED])
+def test_guessing_admin_from_elsewhere_does_not_lock_the_real_admin_out(console, people):
+    """Issue 11: five wrong passwords for a known name used to lock that account for everyone."""
+    for number in range(3):  # three attackers' addresses, five failures each
+        attacker = console(address=f"203.0.113.{number}")
+        for _ in range(5):
+            assert attacker.login("chef", "mauvais-mot-de-passe").status == 401
+        page = attacker.login("chef")
+        assert page.status == 429 and LOCKED in page.text
+    assert console(address="198.51.100.4").login("chef").status == 303
 
 
 def test_wrong_current_passwords_lock_the_page_too(alice):
@@ -125,22 +140,131 @@ def test_the_client_address_comes_from_a_trusted_proxy_only(trusted, address):
     assert client_address(request.clone(remote="127.0.0.1")) == address
 
 
-def test_the_first_admin_password_file_is_a_setting(tmp_path, monkeypatch, capsys):
+@pytest.fixture
+def umask():
+    """``console serve`` sets the process's umask to 077: put the test process's back afterwards."""
+    before = os.umask(0o022)
+    os.umask(before)
+    yield
+    os.umask(before)
+
+
+def _serve(tmp_path, monkeypatch, *argv, **environ):
+    monkeypatch.setenv("ORIENTBOT_CONFIG", str(tmp_path / "none.yml"))
+    monkeypatch.setenv("ORIENTBOT_DATABASE_URL", f"sqlite:///{tmp_path / 'data' / 'console.db'}")
+    for key, value in environ.items():
+        monkeypatch.setenv(key, value)
+    served = []
+    monkeypatch.setattr(command.web, "run_app", lambda *args, **kwargs: served.append(kwargs))
+    command.main(["serve", *argv])
+    return served
+
+
+def test_the_first_admin_password_file_is_a_setting_and_the_password_is_never_printed(tmp_path, monkeypatch, capsys,
+                                                                                      umask):
     settings = load_settings({"ORIENTBOT_CONFIG": str(tmp_path / "none.yml"),
                               "ORIENTBOT_CONSOLE_ADMIN_PASSWORD_FILE": "var/ailleurs.txt"})
     assert settings.console.admin_password_file == PROJECT_ROOT / "var" / "ailleurs.txt"
     assert ConsoleSettings().admin_password_file == PROJECT_ROOT / "var" / "console-admin-password.txt"
     target = tmp_path / "secret" / "admin.txt"
-    monkeypatch.setenv("ORIENTBOT_CONFIG", str(tmp_path / "none.yml"))
-    monkeypatch.setenv("ORIENTBOT_DATABASE_URL", f"sqlite:///{tmp_path / 'console.db'}")
-    monkeypatch.setenv("ORIENTBOT_CONSOLE_ADMIN_PASSWORD_FILE", str(target))
-    monkeypatch.setattr(command.web, "run_app", lambda *args, **kwargs: None)
-    command.main(["serve"])
+    _serve(tmp_path, monkeypatch, ORIENTBOT_CONSOLE_ADMIN_PASSWORD_FILE=str(target))
     password = target.read_text(encoding="utf-8").strip()
-    assert stat.S_IMODE(os.stat(target).st_mode) == 0o600 and f"{password}\n(aussi dans {target}" in capsys.readouterr().out
-    engine = make_engine(f"sqlite:///{tmp_path / 'console.db'}")
+    out = capsys.readouterr().out
+    assert password not in out and f"mot de passe dans {target}" in out  # the output lands in var/log/console.log
+    # Nobody else reads the password, the database, or opens their folders (umask 077).
+    for path in (target, tmp_path / "data" / "console.db"):
+        assert stat.S_IMODE(os.stat(path).st_mode) == 0o600, path
+    for folder in (target.parent, tmp_path / "data"):
+        assert stat.S_IMODE(os.stat(folder).st_mode) == 0o700, folder
+    engine = make_engine(f"sqlite:///{tmp_path / 'data' / 'console.db'}")
     create_schema(engine)
     with session_scope(engine) as session:
-        assert accounts.verify(session, username="admin", password=password) is not None
+        admin = accounts.verify(session, username="admin", password=password)
+        assert admin is not None and accounts.must_change_password(session, counsellor_id=admin.id)
     assert command.ensure_first_admin(engine, password_file=target) is None  # once only
     engine.dispose()
+
+
+@pytest.mark.parametrize("host, environ, argv, serves", [
+    ("127.0.0.1", {}, (), True),
+    ("::1", {}, (), True),
+    ("localhost", {}, (), True),
+    ("0.0.0.0", {}, (), False),
+    ("192.0.2.10", {}, (), False),
+    ("0.0.0.0", {"ORIENTBOT_CONSOLE_SECURE_COOKIES": "1"}, (), True),
+    ("0.0.0.0", {}, ("--allow-insecure-remote",), True),
+    ("0.0.0.0", {"ORIENTBOT_CONSOLE_ALLOW_INSECURE_REMOTE": "1"}, (), True),
+])
+def test_the_console_refuses_a_public_address_without_https(tmp_path, monkeypatch, capsys, umask, host, environ, argv,
+                                                            serves):
+    monkeypatch.setenv("ORIENTBOT_CONSOLE_ADMIN_PASSWORD_FILE", str(tmp_path / "admin.txt"))
+    if serves:
+        assert _serve(tmp_path, monkeypatch, "--host", host, *argv, **environ)[0]["host"] == host
+    else:
+        with pytest.raises(SystemExit, match="HTTPS") as refused:
+            _serve(tmp_path, monkeypatch, "--host", host, *argv, **environ)
+        assert "en clair" in str(refused.value) and not (tmp_path / "admin.txt").exists()
+
+
+def _first_admin(engine, tmp_path):
+    password = command.ensure_first_admin(engine, password_file=tmp_path / "admin.txt")
+    assert password
+    return password
+
+
+def test_the_first_admin_must_choose_a_password_before_anything_else(console, engine, tmp_path):
+    password = _first_admin(engine, tmp_path)
+    browser = console()
+    page = browser.login("admin", password)
+    assert page.status == 303 and page.location == "/account"
+    page = browser.get("/account")
+    assert page.status == 200 and "choisissez le vôtre pour accéder à la console" in page.text
+    for path in ("/queue", "/dashboard", "/admin/accounts", "/tickets/x"):
+        page = browser.get(path)
+        assert page.status == 303 and page.location == "/account", path
+    assert browser.get("/api/queue").status == 403
+    assert browser.post("/admin/accounts", {"username": "pirate", "password": NEW, "role": "admin"}).location == "/account"
+    page = _change(browser, password, password, password)
+    assert page.status == 400 and "différent de l&#39;actuel" in page.text
+    page = _change(browser, password)
+    assert page.status == 303 and browser.get("/queue").status == 200 and browser.get("/api/queue").status == 200
+    assert console().login("admin", NEW).location == "/queue"
+
+
+def test_an_account_reset_or_made_by_an_admin_chooses_its_own_password(admin, console, engine):
+    admin.post(f"/admin/accounts/{_id(engine, 'alice')}/password", {"password": NEW})
+    alice = console()
+    assert alice.login("alice", NEW).location == "/account" and alice.get("/queue").location == "/account"
+    admin.post("/admin/accounts", {"username": "dora", "password": NEW, "role": "counsellor"})
+    assert console().login("dora", NEW).location == "/account"
+
+
+def test_the_session_cookie_ends_with_the_browser(console, people):
+    cookie = console().login("alice").headers["Set-Cookie"]
+    assert "orientbot_console=" in cookie and "max-age" not in cookie.lower() and "expires" not in cookie.lower()
+
+
+def test_a_session_ends_after_30_minutes_idle_and_live_refreshes_do_not_count(console, people, clock):
+    assert Settings().console.idle_minutes == 30
+    browser = console()
+    browser.login("alice")
+    clock.moment += timedelta(minutes=25)
+    assert browser.get("/queue").status == 200  # a page opened: 30 more minutes
+    for _ in range(5):
+        clock.moment += timedelta(minutes=5)
+        assert browser.get("/api/queue").status == 200  # the queue refreshing itself
+    clock.moment += timedelta(minutes=5, seconds=1)
+    assert browser.get("/api/queue").status == 401
+    assert browser.get("/queue").location.startswith("/login")
+
+
+def test_a_busy_session_still_ends_after_its_hours(console, people, clock):
+    browser = console()
+    browser.login("alice")
+    for _ in range(Settings().console.session_hours * 3 - 1):  # 9 h 40 min, a page every 20 minutes
+        clock.moment += timedelta(minutes=20)
+        assert browser.get("/queue").status == 200
+    clock.moment += timedelta(minutes=19)
+    assert browser.get("/queue").status == 200
+    clock.moment += timedelta(minutes=1)  # 10 hours after the log-in
+    assert browser.get("/queue").location.startswith("/login")

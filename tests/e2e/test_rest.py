@@ -89,3 +89,53 @@ def test_end_to_end_test_stories_pass(bot, tmp_path):
         cwd=ROOT, env=bot.env, capture_output=True, text=True, timeout=600,
     )
     assert result.returncode == 0, result.stdout[-3000:] + result.stderr[-3000:]
+
+
+def test_a_too_large_body_gets_413_and_the_server_keeps_serving(bot):
+    from scripts.servers import BOT_MAX_BODY
+
+    body = json.dumps({"sender": new_sender(), "message": "a" * (BOT_MAX_BODY + 10)}).encode()
+    status, _ = bot.post_raw(body)
+    assert status == 413
+    assert text(bot.ask("c'est quoi la cvec ?", sender=new_sender())).strip()
+
+
+def _tickets(bot):
+    database = Path(bot.env["ORIENTBOT_DATABASE_URL"].replace("sqlite:///", ""))
+    with sqlite3.connect(database) as db:
+        return db.execute("select count(*) from tickets").fetchone()[0]
+
+
+def test_a_forged_action_call_is_refused_and_writes_no_ticket(bot):
+    """Issue 11: the action server answered anyone on 0.0.0.0:5055; now loopback only, and Rasa's secret header."""
+    import urllib.error
+    import urllib.request
+
+    sender = new_sender()
+    call = {"next_action": "action_handoff", "sender_id": sender, "version": "3.6.0", "domain": {},
+            "tracker": {"sender_id": sender, "slots": {}, "latest_message": {"text": "je veux un conseiller"},
+                        "events": [], "paused": False, "followup_action": None, "active_loop": {}}}
+    before = _tickets(bot)
+    for headers in ({}, {"X-Orientbot-Action-Secret": "devine"}):
+        request = urllib.request.Request(bot.env["ACTION_SERVER_URL"], data=json.dumps(call).encode(),
+                                         headers={"Content-Type": "application/json", **headers})
+        with pytest.raises(urllib.error.HTTPError) as refused:
+            urllib.request.urlopen(request, timeout=30)
+        assert refused.value.code == 401 and sender not in refused.value.read().decode()
+    assert _tickets(bot) == before
+    # Rasa itself still reaches it: a handoff through the bot writes its ticket.
+    [handoff] = custom(bot.ask("je veux parler à un conseiller svp", sender=new_sender()), "handoff")
+    assert handoff["ticket_id"] and _tickets(bot) == before + 1
+
+
+def test_what_the_servers_write_is_readable_by_their_user_only(bot):
+    import os
+    import stat
+
+    bot.ask("bonjour", sender=new_sender())
+    work = Path(bot.env["TRACKER_DB"]).parent
+    written = [Path(bot.env["ORIENTBOT_DATABASE_URL"].replace("sqlite:///", "")), Path(bot.env["TRACKER_DB"]),
+               work / "servers.log", *work.glob("*.db-*"), *work.glob("spool*")]
+    for path in written:
+        if path.exists():
+            assert stat.S_IMODE(os.stat(path).st_mode) & 0o077 == 0, path

@@ -101,7 +101,7 @@ def test_own_password_change_checks_the_current_one_and_counts_a_wrong_one(engin
     with session_scope(engine) as session:
         with pytest.raises(accounts.TooManyAttempts):
             accounts.change_password(session, counsellor_id=alice, current_password=PASSWORD, keep_token=None,
-                                     new_password="un-autre-mot-de-passe", address="10.0.0.2", now=MONDAY_10H)
+                                     new_password="un-autre-mot-de-passe", address="10.0.0.1", now=MONDAY_10H)
         assert accounts.verify(session, username="alice", password=PASSWORD) is not None
 
 
@@ -117,17 +117,27 @@ def _log_in(engine, username, password, *, minutes=0.0, address="10.0.0.1"):
 
 
 @pytest.mark.parametrize("username", ["alice", "personne"])
-def test_five_failures_lock_a_username_for_15_minutes_whether_it_exists_or_not(engine, username):
+def test_five_failures_lock_a_username_from_that_address_for_15_minutes_whether_it_exists_or_not(engine, username):
     with session_scope(engine) as session:
         add_account(session, "alice")
-    for minute in range(5):  # one a minute, from five addresses
-        assert _log_in(engine, username, "mauvais", minutes=minute * 2, address=f"10.0.0.{minute}") == (None, "")
-    refused = _log_in(engine, username, PASSWORD, minutes=8.5, address="10.0.1.1")
+    for minute in range(5):  # one every two minutes, from one address
+        assert _log_in(engine, username, "mauvais", minutes=minute * 2, address="10.0.0.1") == (None, "")
+    refused = _log_in(engine, username, PASSWORD, minutes=8.5, address="10.0.0.1")
     assert refused == ("locked", "trop de tentatives de connexion : par sécurité, réessayez dans 15 minutes")
     assert "existe" not in refused[1] and "alice" not in refused[1]
-    assert _log_in(engine, username, PASSWORD, minutes=22.5, address="10.0.1.1") == ("locked", refused[1][:-10] + "1 minute")
+    assert _log_in(engine, username, PASSWORD, minutes=22.5, address="10.0.0.1") == ("locked", refused[1][:-10] + "1 minute")
     # Refused attempts are not counted: the lock ends 15 minutes after the fifth failure.
-    assert _log_in(engine, username, PASSWORD, minutes=23, address="10.0.1.1")[0] == ("alice" if username == "alice" else None)
+    assert _log_in(engine, username, PASSWORD, minutes=23, address="10.0.0.1")[0] == ("alice" if username == "alice" else None)
+
+
+def test_failures_against_a_known_name_from_elsewhere_do_not_lock_its_owner_out(engine):
+    """Issue 11: guessing ``admin``'s password from other places must not lock the real admin out."""
+    with session_scope(engine) as session:
+        add_account(session, "admin", role="admin")
+    for number in range(30):  # five from each of six addresses, all within 15 minutes
+        _log_in(engine, "admin", "mauvais", minutes=number * 0.4, address=f"203.0.113.{number // 5}")
+    assert _log_in(engine, "admin", PASSWORD, minutes=12, address="203.0.113.0")[0] == "locked"
+    assert _log_in(engine, "admin", PASSWORD, minutes=12, address="198.51.100.4")[0] == "admin"
 
 
 def test_failures_spread_over_more_than_15_minutes_do_not_lock(engine):
@@ -138,25 +148,26 @@ def test_failures_spread_over_more_than_15_minutes_do_not_lock(engine):
     assert _log_in(engine, "alice", PASSWORD, minutes=25)[0] == "alice"
 
 
-def test_a_success_resets_the_count_for_its_username(engine):
+def test_a_success_resets_the_count_for_its_username_from_that_address(engine):
     with session_scope(engine) as session:
         add_account(session, "alice")
     for minute in range(4):
-        _log_in(engine, "alice", "mauvais", minutes=minute, address=f"10.0.0.{minute}")
-    assert _log_in(engine, "Alice", PASSWORD, minutes=4, address="10.0.0.9")[0] == "alice"
+        _log_in(engine, "alice", "mauvais", minutes=minute, address="10.0.0.1")
+    assert _log_in(engine, "Alice", PASSWORD, minutes=4, address="10.0.0.1")[0] == "alice"
     for minute in range(4):
-        assert _log_in(engine, "alice", "mauvais", minutes=5 + minute, address=f"10.0.1.{minute}") == (None, "")
-    assert _log_in(engine, "alice", PASSWORD, minutes=9, address="10.0.1.9")[0] == "alice"
+        assert _log_in(engine, "alice", "mauvais", minutes=5 + minute, address="10.0.0.1") == (None, "")
+    assert _log_in(engine, "alice", PASSWORD, minutes=9, address="10.0.0.1")[0] == "alice"
 
 
-def test_five_failures_from_one_address_lock_every_username_from_there(engine):
+def test_twenty_failures_from_one_address_lock_every_username_from_there(engine):
     with session_scope(engine) as session:
         add_account(session, "alice")
-    for number in range(5):
-        _log_in(engine, f"essai{number}", "mauvais", minutes=number, address="192.0.2.7")
-    assert _log_in(engine, "alice", PASSWORD, minutes=5, address="192.0.2.7")[0] == "locked"
-    assert _log_in(engine, "alice", PASSWORD, minutes=5, address="192.0.2.8")[0] == "alice"
-    assert _log_in(engine, "alice", PASSWORD, minutes=19.5, address="192.0.2.7")[0] == "alice"
+    assert accounts.MAX_ADDRESS_FAILURES == 20
+    for number in range(20):
+        assert _log_in(engine, f"essai{number}", "mauvais", minutes=number * 0.5, address="192.0.2.7") == (None, "")
+    assert _log_in(engine, "alice", PASSWORD, minutes=10, address="192.0.2.7")[0] == "locked"
+    assert _log_in(engine, "alice", PASSWORD, minutes=10, address="192.0.2.8")[0] == "alice"
+    assert _log_in(engine, "alice", PASSWORD, minutes=24.5, address="192.0.2.7")[0] == "alice"
 
 
 def test_old_failures_are_tidied_away(engine):
@@ -165,3 +176,40 @@ def test_old_failures_are_tidied_away(engine):
     _log_in(engine, "quelquun", "mauvais", minutes=33)
     with session_scope(engine) as session:
         assert [row.username for row in session.execute(select(LoginAttempt)).scalars()] == ["quelquun"]
+
+
+def test_a_password_chosen_by_someone_else_must_be_changed_by_its_owner(engine):
+    with session_scope(engine) as session:
+        alice = add_account(session, "alice").id
+        first = accounts.create_counsellor(session, username="admin", password=PASSWORD, role="admin",
+                                           must_change_password=True).id
+        assert accounts.must_change_password(session, counsellor_id=first)
+        assert not accounts.must_change_password(session, counsellor_id=alice)
+        accounts.set_password(session, counsellor_id=alice, password="choisi-par-l-admin", must_change=True)
+        assert accounts.must_change_password(session, counsellor_id=alice)
+        with pytest.raises(accounts.AccountError, match="différent"):
+            accounts.change_password(session, counsellor_id=first, current_password=PASSWORD, new_password=PASSWORD,
+                                     keep_token=None, address="10.0.0.1", now=MONDAY_10H)
+        accounts.change_password(session, counsellor_id=first, current_password=PASSWORD,
+                                 new_password="mon-propre-mot-de-passe", keep_token=None, address="10.0.0.1",
+                                 now=MONDAY_10H)
+        assert not accounts.must_change_password(session, counsellor_id=first)
+
+
+def test_a_session_ends_when_idle_and_at_the_latest_after_its_hours(engine):
+    with session_scope(engine) as session:
+        alice = add_account(session, "alice").id
+        token = accounts.open_session(session, counsellor_id=alice, now=MONDAY_10H, hours=2, idle_minutes=30).token
+
+    def use(minutes, *, active=True):
+        with session_scope(engine) as session:
+            found = accounts.session_for(session, token=token, now=MONDAY_10H + timedelta(minutes=minutes),
+                                         hours=2 if active else None, idle_minutes=30 if active else None)
+            return found is not None
+
+    assert use(25) and use(50) and use(75, active=False)  # 50 + 30 > 75: a refresh does not extend it
+    assert not use(81)  # 30 minutes after the last use
+    with session_scope(engine) as session:
+        token = accounts.open_session(session, counsellor_id=alice, now=MONDAY_10H, hours=2, idle_minutes=30).token
+    assert all(use(minutes) for minutes in range(20, 120, 20))
+    assert not use(121)  # busy all along, but 2 hours are up
