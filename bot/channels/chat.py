@@ -18,7 +18,7 @@ import json
 import logging
 from functools import partial
 from pathlib import Path
-from typing import Any, Awaitable, Callable, Optional
+from typing import Any, Awaitable, Callable, Dict, Optional, Tuple
 
 from rasa.core.channels.channel import CollectingOutputChannel, InputChannel, UserMessage
 from sanic import Blueprint, response
@@ -115,6 +115,16 @@ class ChatInput(InputChannel):
             self._store = ChatStore(engine)
         return self._store
 
+    def _guarded_body(self, request: Request) -> Tuple[Dict[str, Any], Optional[HTTPResponse]]:
+        """A posted JSON object from a conversation's owner, or the refusal to send back."""
+        try:
+            body = _json_body(request)
+            if not isinstance(body, dict):
+                raise BadRequest("La requête doit être un objet JSON.")
+        except BadRequest as error:
+            return {}, _error(str(error))
+        return body, self._guard(request, body.get("sender"), "message")
+
     def _guard(self, request: Request, sender: Any, kind: Optional[str] = None) -> Optional[HTTPResponse]:
         """None when ``sender`` is a valid id, the request carries its token and is within the limits."""
         try:
@@ -151,13 +161,7 @@ class ChatInput(InputChannel):
         @chat.route("/message", methods=["POST"])
         async def message(request: Request) -> HTTPResponse:
             store = await self._run(self._ready)
-            try:
-                body = _json_body(request)
-                if not isinstance(body, dict):
-                    raise BadRequest("La requête doit être un objet JSON.")
-            except BadRequest as error:
-                return _error(str(error))
-            refused = self._guard(request, body.get("sender"), "message")
+            body, refused = self._guarded_body(request)
             if refused is not None:
                 return refused
             try:
@@ -217,13 +221,7 @@ class ChatInput(InputChannel):
 
         async def apply(request: Request, action: Callable[[ChatStore], Callable[[Any], Any]]) -> Any:
             store = await self._run(self._ready)
-            try:
-                body = _json_body(request)
-                if not isinstance(body, dict):
-                    raise BadRequest("La requête doit être un objet JSON.")
-            except BadRequest as error:
-                return _error(str(error))
-            refused = self._guard(request, body.get("sender"), "message")
+            body, refused = self._guarded_body(request)
             if refused is not None:
                 return refused
             try:
