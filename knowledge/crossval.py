@@ -27,6 +27,7 @@ from knowledge.cluster import ClusterResult
 from knowledge.export import training_example
 from knowledge.model import QAPair
 from orientbot import risk
+from orientbot.followup import standalone_question
 from orientbot.kb import KnowledgeEntry
 from orientbot.normalise import normalise
 from orientbot.policy import ANSWER, HAND_OVER, URGENT, AnswerPolicy, Detectors, Message
@@ -36,6 +37,7 @@ from orientbot.topics import topic_of
 
 FOLDS = 5
 FAQ, UNKNOWN, PERSONAL, DISTRESS, OUT_OF_SCOPE = "faq", "unknown", "personal_case", "distress", "out_of_scope"
+KINDS = (FAQ, UNKNOWN, PERSONAL, DISTRESS, OUT_OF_SCOPE)
 
 
 @dataclass(frozen=True)
@@ -47,6 +49,11 @@ class Item:
     kind: str
     gold: Optional[str] = None  # the entry that answers it (FAQ items)
     mined: str = ""  # the question as the pipeline exports it (a follow-up with its subject folded in)
+
+    @property
+    def follows_up(self) -> bool:
+        """An elliptic follow-up read with the subject of the asker's previous question (as the policy reads it)."""
+        return bool(standalone_question(self.question, self.previous or None)[1])
 
     @property
     def topic(self) -> str:
@@ -133,7 +140,7 @@ class Replay:
     outcomes: List[object]
     probabilities: Dict[int, float]
     right: Dict[int, Optional[bool]]
-    thresholds: List[float]
+    thresholds: List[Tuple[float, float]]  # each fold's nested operating points (standalone, follow-up)
     served: Optional[risk.RiskModel]  # fitted on every fold, at the pooled operating point
     answerable: int  # FAQ questions whose entry was kept in their fold's KB
 
@@ -166,21 +173,24 @@ def replay(items: Sequence[Item], entries: Sequence[KnowledgeEntry], settings: G
     outcomes: List[object] = [None] * len(items)
     thresholds = []
     for k, fold in enumerate(folds):
-        threshold = _nested_threshold(folds, k, budget, features)
-        thresholds.append(threshold)
-        policy = AnswerPolicy(settings, _fit(folds, exclude={k}, threshold=threshold, names=features), fold.detectors)
+        threshold, follow_up_threshold = _nested_thresholds(folds, items, k, budget, features)
+        thresholds.append((threshold, follow_up_threshold))
+        model = _fit(folds, exclude={k}, threshold=threshold, follow_up_threshold=follow_up_threshold, names=features)
+        policy = AnswerPolicy(settings, model, fold.detectors)
         knowledge = _Entries(fold.entries)
         for i in fold.test:
             item = items[i]
             outcomes[i] = policy.decide(Message(item.question, item.audience, item.previous), knowledge, fold.retriever)
-    pooled = sorted(probabilities)
-    served_threshold = risk.operating_point([probabilities[i] for i in pooled], [right[i] for i in pooled], budget=budget)
+    pooled = sorted(right)
+    served_thresholds = risk.operating_points([probabilities.get(i, 0.0) for i in pooled], [right[i] for i in pooled],
+                                              [items[i].follows_up for i in pooled], budget=budget)
     answerable = sum(1 for fold in folds for i in fold.test if items[i].gold in fold.entries)
     result = Replay(list(items), outcomes, probabilities, right, thresholds, None, answerable)
     questions = tallies(result)["kind"]["questions (faq + unknown)"]
     measured = {"budget": budget, "crossval_wrong_rate": round(questions.rate(questions.wrong), 4),
                 "crossval_answer_rate": round(questions.rate(questions.answered), 4), "questions": questions.questions}
-    result.served = _fit(folds, exclude=set(), threshold=served_threshold, names=features, measured=measured)
+    result.served = _fit(folds, exclude=set(), threshold=served_thresholds[0], follow_up_threshold=served_thresholds[1],
+                         names=features, measured=measured)
     return result
 
 
@@ -193,7 +203,7 @@ class _Entries:
 
 
 def _fit(folds: Sequence[Fold], *, exclude: set, threshold: float, names: Sequence[str],
-         measured: Optional[Dict[str, float]] = None) -> risk.RiskModel:
+         follow_up_threshold: Optional[float] = None, measured: Optional[Dict[str, float]] = None) -> risk.RiskModel:
     rows, labels = [], []
     for k, fold in enumerate(folds):
         if k in exclude:
@@ -201,12 +211,14 @@ def _fit(folds: Sequence[Fold], *, exclude: set, threshold: float, names: Sequen
         for i, values in fold.values.items():
             rows.append(values)
             labels.append(bool(fold.right[i]))
-    return risk.fit(rows, labels, threshold=threshold, names=names, measured=measured)
+    return risk.fit(rows, labels, threshold=threshold, follow_up_threshold=follow_up_threshold, names=names,
+                    measured=measured)
 
 
-def _nested_threshold(folds: Sequence[Fold], k: int, budget: float, names: Sequence[str]) -> float:
-    """The operating point for fold k, chosen on the other folds' out-of-fold probabilities."""
-    probabilities, right = [], []
+def _nested_thresholds(folds: Sequence[Fold], items: Sequence[Item], k: int, budget: float,
+                       names: Sequence[str]) -> Tuple[float, float]:
+    """The operating points for fold k (standalone, follow-up), chosen on the other folds' out-of-fold probabilities."""
+    probabilities, right, follow_ups = [], [], []
     for j, fold in enumerate(folds):
         if j == k:
             continue
@@ -214,7 +226,8 @@ def _nested_threshold(folds: Sequence[Fold], k: int, budget: float, names: Seque
         for i, r in fold.right.items():
             probabilities.append(model.probability(fold.values[i]) if i in fold.values else 0.0)
             right.append(r)
-    return risk.operating_point(probabilities, right, budget=budget)
+            follow_ups.append(items[i].follows_up)
+    return risk.operating_points(probabilities, right, follow_ups, budget=budget)
 
 
 # --- the report -------------------------------------------------------------------------------------------
@@ -262,6 +275,8 @@ def tallies(result: Replay) -> Dict[str, Dict[str, Tally]]:
         by["kind"][item.kind].add(*verdict)
         if item.kind in (FAQ, UNKNOWN):
             by["kind"]["questions (faq + unknown)"].add(*verdict)
+            if item.follows_up:
+                by["kind"]["follow-ups among them"].add(*verdict)
             by["topic"][item.topic].add(*verdict)
             by["audience"][item.audience].add(*verdict)
     return by
@@ -273,10 +288,11 @@ def report_lines(result: Replay, budget: float) -> List[str]:
     questions = kinds["questions (faq + unknown)"]
     lines = [
         f"cross-validation: {FOLDS} folds grouped by conversation, a fifth of the entries held out whole in each; "
-        f"{len(result.items)} questions ({', '.join(f'{k} {t.questions}' for k, t in sorted(kinds.items()) if '(' not in k)})",
+        f"{len(result.items)} questions ({', '.join(f'{k} {t.questions}' for k, t in sorted(kinds.items()) if k in KINDS)})",
         "risk features left out: " + (", ".join(sorted(set(risk.FEATURES) - set(result.served.names))) or "none"),
         f"risk budget {budget:.3f} of all questions; nested operating points per fold: "
-        + ", ".join(f"{t:.3f}" for t in result.thresholds) + f"; served: {result.served.threshold:.3f}",
+        + ", ".join(f"{t:.3f}/{f:.3f}" for t, f in result.thresholds)
+        + f" (standalone/follow-up); served: {result.served.threshold:.3f}/{result.served.follow_up_threshold:.3f}",
         "",
         f"{'':32} {'n':>5} {'answered':>9} {'wrong':>7} {'handoff':>8} {'urgent':>7}",
     ]

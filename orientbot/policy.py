@@ -135,7 +135,7 @@ class AnswerPolicy:
         reading = self.read(message, retrieval)
         question, ranked = reading.question, reading.ranked
         probability = self.risk.probability(reading.values) if ranked and self.risk is not None else 0.0
-        servable = bool(ranked) and self.risk is not None and probability >= self.risk.threshold
+        servable = bool(ranked) and self.risk is not None and probability >= self.risk.threshold_for(reading.values)
         best = ranked[0].kb_id if servable else None
         shortlist = ranked[: self.settings.max_candidates]
         about_orientation = topic_of(question) is not None or (

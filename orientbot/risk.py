@@ -66,13 +66,21 @@ class RiskModel:
     names: Tuple[str, ...] = FEATURES
     # How the operating point was chosen, and what it bought (cross-validated): shown by `make eval`.
     measured: Dict[str, float] = field(default_factory=dict)
+    # A follow-up ("et en CAP ?") is read with the previous question's subject, which can mislead: it has
+    # an operating point of its own, under the same budget among follow-ups (None: the same as the others).
+    follow_up_threshold: Optional[float] = None
 
     def probability(self, values: Mapping[str, float]) -> float:
         x = (np.array([values[name] for name in self.names]) - np.array(self.means)) / np.array(self.scales)
         return float(1.0 / (1.0 + math.exp(-(float(np.dot(self.weights, x)) + self.intercept))))
 
+    def threshold_for(self, values: Mapping[str, float]) -> float:
+        if values.get("follow_up") and self.follow_up_threshold is not None:
+            return self.follow_up_threshold
+        return self.threshold
+
     def answers(self, values: Mapping[str, float]) -> bool:
-        return self.probability(values) >= self.threshold
+        return self.probability(values) >= self.threshold_for(values)
 
     def save(self, path: Path) -> None:
         path.parent.mkdir(parents=True, exist_ok=True)
@@ -85,7 +93,8 @@ class RiskModel:
 
 
 def fit(rows: Sequence[Mapping[str, float]], right: Sequence[bool], *, threshold: float = 0.5,
-        names: Sequence[str] = FEATURES, measured: Optional[Dict[str, float]] = None) -> RiskModel:
+        follow_up_threshold: Optional[float] = None, names: Sequence[str] = FEATURES,
+        measured: Optional[Dict[str, float]] = None) -> RiskModel:
     """A logistic regression of "the first choice is right" on the features (scikit-learn, deterministic).
 
     ``names``: the features it reads (all of them when served; fewer to measure what one brings).
@@ -97,7 +106,8 @@ def fit(rows: Sequence[Mapping[str, float]], right: Sequence[bool], *, threshold
     scales[scales == 0] = 1.0
     model = LogisticRegression(C=1.0, max_iter=1000).fit((x - means) / scales, np.array(right, dtype=int))
     return RiskModel(tuple(means.round(6)), tuple(scales.round(6)), tuple(model.coef_[0].round(6)),
-                     round(float(model.intercept_[0]), 6), threshold, tuple(names), dict(measured or {}))
+                     round(float(model.intercept_[0]), 6), threshold, tuple(names), dict(measured or {}),
+                     follow_up_threshold)
 
 
 def operating_point(probabilities: Sequence[float], right: Sequence[Optional[bool]], *, budget: float) -> float:
@@ -117,6 +127,17 @@ def operating_point(probabilities: Sequence[float], right: Sequence[Optional[boo
             break
         threshold = probabilities[i]
     return float(threshold)
+
+
+def operating_points(probabilities: Sequence[float], right: Sequence[Optional[bool]], follow_ups: Sequence[bool],
+                     *, budget: float) -> Tuple[float, float]:
+    """The operating points of standalone questions and of follow-ups, each within ``budget`` of its own kind."""
+    points = []
+    for kind in (False, True):
+        chosen = [i for i in range(len(probabilities)) if follow_ups[i] == kind]
+        points.append(operating_point([probabilities[i] for i in chosen], [right[i] for i in chosen], budget=budget)
+                      if chosen else 1.0)
+    return points[0], points[1]
 
 
 def curve(probabilities: Sequence[float], right: Sequence[Optional[bool]]) -> List[Tuple[float, float, float]]:

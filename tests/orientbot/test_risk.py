@@ -29,3 +29,17 @@ def test_a_fitted_model_ranks_clear_answers_above_doubtful_ones_and_survives_a_r
     model.save(tmp_path / "risk.json")
     again = RiskModel.load(tmp_path / "risk.json")
     assert again == model and again.probability(high) == model.probability(high)
+
+
+def test_follow_ups_get_an_operating_point_of_their_own():
+    from orientbot.risk import operating_points
+
+    probabilities = [0.9, 0.8, 0.7, 0.9, 0.8, 0.7]
+    right = [True, True, True, False, True, True]
+    follow_ups = [False, False, False, True, True, True]
+    # Standalone questions: all right, the lowest is fine; follow-ups: the most confident is wrong.
+    assert operating_points(probabilities, right, follow_ups, budget=0.0) == (0.7, 1.0)
+    model = RiskModel(means=(0.0,) * len(FEATURES), scales=(1.0,) * len(FEATURES), weights=(0.0,) * len(FEATURES),
+                      intercept=0.0, threshold=0.4, follow_up_threshold=0.6)
+    standalone = {name: 0.0 for name in FEATURES}
+    assert model.answers(standalone) and not model.answers({**standalone, "follow_up": 1.0})  # p = 0.5
