@@ -1,7 +1,8 @@
 """The ticket page and the actions on a ticket.
 
 Owns what a counsellor reads and does on one ticket: the handoff packet
-(summary, audience, reason, contact, the bot's candidates with their scores),
+(summary, audience, reason, contact and whether the answer reached it, the bot's
+candidates with their scores),
 the transcript (the bot's conversation before the handoff, then the chat log),
 and the actions: take, reply, send a candidate's answer as is or edited,
 dismiss, hand back to the bot, reopen.  A refused action shows the rule in
@@ -17,14 +18,16 @@ from aiohttp import web
 from console.pages import TEMPLATES, db, form, local_time, not_found, now, render, see_other, sentence
 from console.queue import AUDIENCES, STATUS_LABELS, time_left
 from orientbot import chatlog, workflow
-from orientbot.db import Counsellor, KBEntry, Ticket, TicketEvent
+from orientbot.db import Counsellor, Delivery, KBEntry, Ticket, TicketEvent, as_utc
 from orientbot.tickets import REASON_LABELS
 
 EVENT_LABELS = {
     "taken": "pris", "reply": "réponse envoyée", "kb_answer": "réponse de la base envoyée",
     "handed_back": "rendu au bot", "dismissed": "ignoré", "reopened": "rouvert",
     "person_wrote": "la personne a écrit", "contact": "moyen de contact donné",
+    "delivered_email": "réponse envoyée par e-mail", "delivered_ent": "réponse transmise à la messagerie de l'ENT",
 }
+DELIVERY_CHANNELS = {"email": "par e-mail", "ent": "par la messagerie de l'ENT"}
 AUTHOR_CLASSES = {"user": "person", "bot": "bot", "counsellor": "counsellor", "system": "system"}
 MAX_ID_CHARS = 36
 
@@ -77,6 +80,23 @@ def candidates(session, ticket: Ticket) -> List[Dict[str, Any]]:
     return shown
 
 
+def delivery_line(row: Delivery, *, at: datetime) -> Dict[str, str]:
+    """Where the answer sent by e-mail or to the ENT is (``orientbot.delivery``), in one sentence."""
+    where = DELIVERY_CHANNELS.get(row.channel, row.channel)
+    if row.status == "sent":
+        return {"kind": "sent", "text": f"Réponse envoyée {where} le {local_time(row.sent_at)}"}
+    if row.status == "queued":
+        return {"kind": "pending", "text": f"En attente d'envoi {where}"}
+    if row.status == "sending":
+        return {"kind": "pending", "text": f"Envoi {where} en cours"}
+    if row.next_attempt_at is not None:
+        retry = as_utc(row.next_attempt_at)
+        same_day = local_time(retry)[:9] == local_time(at)[:9]
+        when = f"à {local_time(retry, with_day=False)}" if same_day else f"le {local_time(retry)}"
+        return {"kind": "pending", "text": f"En attente d'envoi {where} (nouvel essai {when} ; dernier essai : {row.reason})"}
+    return {"kind": "failed", "text": f"Échec : {row.reason}"}
+
+
 def _load(session, ticket_id: str) -> Optional[Ticket]:
     return session.get(Ticket, ticket_id) if len(ticket_id) <= MAX_ID_CHARS else None
 
@@ -95,12 +115,14 @@ def ticket_view(request: web.Request, ticket_id: str, *, error: str = "", draft:
         events = session.query(TicketEvent).filter(TicketEvent.ticket_id == ticket.id).order_by(TicketEvent.id).all()
         names = {c.id: c.display_name for c in session.query(Counsellor).all()}
         left, left_kind = time_left(ticket, at=now(request))
+        sendings = session.query(Delivery).filter(Delivery.ticket_id == ticket.id).order_by(Delivery.id).all()
         return render(
             request, "ticket.html", status=status, ticket=ticket, error=error, draft=draft, draft_kb=draft_kb,
             lines=transcript(session, ticket), candidates=shown, owner=ticket.owner.display_name if ticket.owner else "",
             mine=ticket.owner_id == request["user"].id, status_label=STATUS_LABELS[ticket.status],
             reason_label=REASON_LABELS.get(ticket.reason, ticket.reason), audience_label=AUDIENCES.get(ticket.audience, ""),
             time_left=left, time_left_kind=left_kind, max_chars=chatlog.MAX_MESSAGE_CHARS,
+            deliveries=[delivery_line(row, at=now(request)) for row in sendings],
             events=[{"at": local_time(e.at), "label": EVENT_LABELS.get(e.kind, e.kind), "who": names.get(e.counsellor_id, "")}
                     for e in events],
         )

@@ -3,7 +3,8 @@
 Owns the schema of the knowledge base (entries, their question variants and
 provenance), of handoff tickets and their history, of the chat log the widget
 shows, of counsellors' accounts and sessions, of KB proposals made from the
-console, of feedback on answers and of the settings an admin edits.  Nothing is created at import time: callers
+console, of feedback on answers, of the settings an admin edits and of the outbox of
+answers to send by e-mail or to the ENT (``Delivery``).  Nothing is created at import time: callers
 build an engine from a URL (SQLite by default, PostgreSQL in production) and
 pass sessions to the repository functions in ``orientbot.kb`` and
 ``orientbot.tickets``.
@@ -135,6 +136,33 @@ class TicketEvent(Base):
     counsellor_id = Column(Integer, ForeignKey("counsellors.id"), nullable=True)
     detail = Column(JSON, nullable=False, default=dict)
     at = Column(DateTime(timezone=True), nullable=False, default=utcnow)
+
+
+class Delivery(Base):
+    """A counsellor's answer to send where the person chose (e-mail, or the ENT's webhook): the outbox.
+
+    Written by ``orientbot.workflow.reply`` in the same transaction as the answer, sent by
+    ``orientbot.delivery``.  It holds neither the address nor the words: both are read from the ticket
+    and the chat log when it is sent, so erasing a conversation leaves nothing here to send.
+    ``status``: ``queued`` → ``sending`` (claimed by one sender) → ``sent``, or ``failed`` with a
+    ``reason``; a failure with ``next_attempt_at`` is retried then, one without it is final.
+    """
+
+    __tablename__ = "deliveries"
+
+    id = Column(Integer, primary_key=True, autoincrement=True)
+    ticket_id = Column(String(36), ForeignKey("tickets.id"), nullable=False, index=True)
+    # The counsellor's ChatMessage. No foreign key: erasing a conversation deletes its messages.
+    message_id = Column(Integer, nullable=True)
+    channel = Column(String(10), nullable=False)
+    status = Column(String(10), nullable=False, default="queued", index=True)
+    attempts = Column(Integer, nullable=False, default=0)
+    reason = Column(Text, nullable=True)
+    next_attempt_at = Column(DateTime(timezone=True), nullable=True, index=True)
+    claimed_at = Column(DateTime(timezone=True), nullable=True)
+    sent_at = Column(DateTime(timezone=True), nullable=True)
+    created_at = Column(DateTime(timezone=True), nullable=False, default=utcnow)
+    updated_at = Column(DateTime(timezone=True), nullable=False, default=utcnow)
 
 
 class ChatMessage(Base):

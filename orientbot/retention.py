@@ -7,7 +7,7 @@ Owns the retention rule of docs/privacy.md, as one pure function over two engine
   person erases it (``orientbot.chatlog.erase``: messages and feedback deleted, tickets redacted), unless
   one of its tickets is still open; Rasa's tracker events of conversations idle that long are deleted
   too (the REST channel's included);
-* a ticket closed more than ``privacy.ticket_days`` ago is deleted with its history (its proposals to the
+* a ticket closed more than ``privacy.ticket_days`` ago is deleted with its history and its deliveries (its proposals to the
   knowledge base stay, anonymised, without the link to it).
 """
 from __future__ import annotations
@@ -24,7 +24,7 @@ from sqlalchemy import text as sql_text
 from sqlalchemy.engine import Engine
 
 from orientbot import chatlog
-from orientbot.db import ChatMessage, Feedback, KBProposal, Ticket, TicketEvent, as_utc, session_scope
+from orientbot.db import ChatMessage, Delivery, Feedback, KBProposal, Ticket, TicketEvent, as_utc, session_scope
 from orientbot.settings import PROJECT_ROOT, Settings
 from orientbot.tickets import ERASED_TEXT, redact
 
@@ -84,6 +84,8 @@ def purge(engine: Engine, *, now: datetime, conversation_days: int, ticket_days:
             session.execute(update(KBProposal).where(KBProposal.ticket_id.in_(old_tickets)).values(ticket_id=None)
                             .execution_options(synchronize_session=False))
             session.execute(delete(TicketEvent).where(TicketEvent.ticket_id.in_(old_tickets))
+                            .execution_options(synchronize_session=False))
+            session.execute(delete(Delivery).where(Delivery.ticket_id.in_(old_tickets))
                             .execution_options(synchronize_session=False))
             session.execute(delete(Ticket).where(Ticket.id.in_(old_tickets)).execution_options(synchronize_session=False))
     tracker_conversations = tracker_events = 0

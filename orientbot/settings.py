@@ -1,7 +1,7 @@
 """The one settings object.
 
 Owns every tunable of the project: where the data lives (one SQLAlchemy URL),
-the answer gate's thresholds, the handoff spool.  Values come from
+the answer gate's thresholds, the handoff spool, the mail relay and the outbox's retries.  Values come from
 ``orientbot.yml`` at the project root, then from environment variables
 (``ORIENTBOT_DATABASE_URL``, ``ORIENTBOT_CONFIG``...), so that one process can be
 pointed at PostgreSQL without touching a file.
@@ -114,6 +114,44 @@ class PrivacySettings:
 
 
 @dataclass(frozen=True)
+class MailSettings:
+    """The school's mail relay, through which a counsellor's answer reaches a family who chose e-mail.
+
+    Empty ``host``: no e-mail is sent (the answers wait in the outbox, shown as such in the console).
+    """
+
+    host: str = ""
+    port: int = 587
+    security: str = "starttls"  # "starttls" (port 587), "tls" (implicit TLS, port 465) or "none" (a local relay)
+    user: str = ""  # empty: no log-in
+    # The password is never in a file: it is read from the environment variable named here.
+    password_env: str = "ORIENTBOT_MAIL_PASSWORD"
+    sender: str = ""  # the From address, e.g. "Orientation <orientation@lycee-exemple.fr>"
+    # Where the family finds the conversation again (the ENT page with the chat window); in every e-mail.
+    base_url: str = ""
+    timeout_seconds: int = 20
+
+
+@dataclass(frozen=True)
+class DeliverySettings:
+    """The outbox's sender (``python -m orientbot.delivery``): the ENT's webhook and the retries."""
+
+    # Empty: answers for families who chose the ENT are not pushed (they read them in the chat window).
+    ent_webhook_url: str = ""
+    # The webhook's HMAC secret; empty: read from the environment variable named by ``ent_webhook_secret_env``.
+    ent_webhook_secret: str = ""
+    ent_webhook_secret_env: str = "ORIENTBOT_ENT_WEBHOOK_SECRET"
+    # A failed attempt is retried after retry_first_seconds, then twice as long each time, at most
+    # retry_max_seconds apart; after max_attempts attempts the failure is final (shown in the console).
+    retry_first_seconds: int = 60
+    retry_max_seconds: int = 3600
+    max_attempts: int = 10
+    # A delivery claimed this long ago and never marked was interrupted mid-send (crash): not resent, flagged.
+    sending_lease_seconds: int = 900
+    loop_seconds: int = 30
+
+
+@dataclass(frozen=True)
 class Settings:
     database_url: str = f"sqlite:///{PROJECT_ROOT / 'var' / 'orientbot.db'}"
     ticket_spool: Path = PROJECT_ROOT / "var" / "ticket-spool.jsonl"
@@ -129,6 +167,8 @@ class Settings:
     chat: ChatSettings = field(default_factory=ChatSettings)
     privacy: PrivacySettings = field(default_factory=PrivacySettings)
     detectors: DetectorSettings = field(default_factory=DetectorSettings)
+    mail: MailSettings = field(default_factory=MailSettings)
+    delivery: DeliverySettings = field(default_factory=DeliverySettings)
 
 
 def _coerce(value: Any, like: Any) -> Any:

@@ -5,13 +5,15 @@ Owns the rules counsellors work by: urgent tickets first, then by due time;
 after an answer; one owner at a time (taking is one conditional UPDATE, so two
 counsellors can never both win); nothing is ever deleted, every step is a
 ``TicketEvent``.  While a *live* ticket is open the bot is paused for that
-conversation and the person's messages go to the counsellor.
+conversation and the person's messages go to the counsellor.  A reply to a person who chose to be
+told by e-mail or the ENT also queues a ``Delivery`` (sent by ``orientbot.delivery``).
 
 Repository functions: keyword-only arguments, a session passed in, the moment
 ``now`` passed in (tests choose it).
 """
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any, Dict, List, Optional, Sequence
@@ -19,7 +21,7 @@ from typing import Any, Dict, List, Optional, Sequence
 from sqlalchemy import and_, case, func, or_, select, update
 from sqlalchemy.orm import Session
 
-from orientbot.db import AppSetting, ChatMessage, Ticket, TicketEvent, as_utc
+from orientbot.db import AppSetting, ChatMessage, Delivery, Ticket, TicketEvent, as_utc
 from orientbot.office_hours import OfficeHours
 
 OPEN_STATUSES = ("new", "taken", "answered", "reopened")
@@ -156,7 +158,17 @@ def reply(session: Session, *, ticket_id: str, counsellor_id: int, text: str, no
     ticket.updated_at = now
     session.flush()
     record(session, ticket_id=ticket.id, kind=kind, now=now, counsellor_id=counsellor_id, detail={"message_id": message.id})
+    if wants_delivery(ticket):  # in this transaction: no answer without its delivery, no delivery without its answer
+        session.add(Delivery(ticket_id=ticket.id, message_id=message.id, channel=ticket.contact_channel, status="queued",
+                             next_attempt_at=as_utc(now), created_at=now, updated_at=now))
     return message
+
+
+def wants_delivery(ticket: Ticket) -> bool:
+    """The person chose to be told of the answer elsewhere: by e-mail (with consent and an address) or the ENT."""
+    if ticket.contact_channel == "email":
+        return bool(ticket.contact_email) and bool(ticket.contact_consent)
+    return ticket.contact_channel == "ent"
 
 
 def close(session: Session, *, ticket_id: str, counsellor_id: int, now: datetime, resolution: str = "handed_back") -> Ticket:
@@ -209,6 +221,14 @@ def person_wrote(session: Session, *, ticket: Ticket, message: ChatMessage, now:
     return ticket
 
 
+_EMAIL = re.compile(r"[^@\s<>()\[\],;:\"\\]+@[^\W_](?:[\w-]*[^\W_])?(?:\.[^\W_](?:[\w-]*[^\W_])?)+")
+
+
+def valid_email(address: str) -> bool:
+    """A simple check of an address given for an answer: one @, no space nor control character, a dotted domain."""
+    return len(address) <= 320 and ".." not in address and _EMAIL.fullmatch(address) is not None
+
+
 def set_contact(session: Session, *, ticket_id: str, sender_id: str, channel: str, email: Optional[str],
                 consent: bool, now: datetime) -> Ticket:
     """How the person wants the deferred answer: in the ENT messaging, or by e-mail if they consent."""
@@ -221,8 +241,8 @@ def set_contact(session: Session, *, ticket_id: str, sender_id: str, channel: st
         email = (email or "").strip()
         if not consent:
             raise WorkflowError("il faut votre accord pour utiliser votre adresse e-mail")
-        if len(email) > 320 or "@" not in email or " " in email or email.startswith("@") or email.endswith("@"):
-            raise WorkflowError("cette adresse e-mail ne semble pas valide")
+        if not valid_email(email):
+            raise WorkflowError("cette adresse e-mail ne semble pas valide : vérifiez-la (par exemple prenom.nom@exemple.fr)")
     else:
         email, consent = None, False
     ticket.contact_channel, ticket.contact_email, ticket.contact_consent = channel, email, consent

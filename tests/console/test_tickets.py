@@ -157,3 +157,43 @@ def test_refused_proposal_keeps_the_form(alice, engine):
     page = alice.post(f"/tickets/{ticket_id}/propose", {"target": "", "title": "t", "questions": "ma question",
                                                         "answer_eleve": "", "answer_parent": "réponse parent"})
     assert page.status == 400 and "une pour les parents" in page.text and "réponse parent</textarea>" in page.text
+
+
+def test_the_ticket_page_says_whether_the_answer_reached_the_family(alice, engine, clock):
+    from orientbot import delivery, workflow
+    from orientbot.db import Delivery
+    from orientbot.settings import DeliverySettings
+
+    ticket_id = _ticket(engine, question="mon fils hésite entre CAP et seconde", audience="parent", sender_id="parent-1",
+                        mode="deferred")
+    with session_scope(engine) as session:
+        workflow.set_contact(session, ticket_id=ticket_id, sender_id="parent-1", channel="email",
+                             email="famille@exemple.fr", consent=True, now=clock())
+    alice.post(f"/tickets/{ticket_id}/reply", {"text": "Bonjour, voici ce que je vous conseille."})
+    page = alice.get(f"/tickets/{ticket_id}")
+    assert "En attente d&#39;envoi par e-mail" in page.text and "famille@exemple.fr" in page.text
+
+    class Down:
+        name = "email"
+
+        def send(self, outgoing):
+            raise delivery.DeliveryFailed("serveur de messagerie injoignable")
+
+    class Up:
+        name = "email"
+
+        def send(self, outgoing):
+            pass
+
+    settings = DeliverySettings(retry_first_seconds=120, max_attempts=2)
+    delivery.send_due(engine, {"email": Down()}, clock(), settings=settings)
+    page = alice.get(f"/tickets/{ticket_id}")
+    assert "(nouvel essai à 10:02 ; dernier essai : serveur de messagerie injoignable)" in page.text
+    delivery.send_due(engine, {"email": Up()}, clock() + timedelta(minutes=3), settings=settings)
+    page = alice.get(f"/tickets/{ticket_id}")
+    assert "Réponse envoyée par e-mail le lun. 07/12 à 10:03" in page.text
+    assert "famille@exemple.fr" not in page.text and "(adresse effacée après l'envoi)" in page.text
+    assert "réponse envoyée par e-mail" in page.text  # in the ticket's history
+    with session_scope(engine) as session:  # a final failure reads as such
+        session.add(Delivery(ticket_id=ticket_id, channel="ent", status="failed", attempts=10, reason="refus de l'ENT (HTTP 401)"))
+    assert "Échec : refus de l&#39;ENT (HTTP 401)" in alice.get(f"/tickets/{ticket_id}").text

@@ -4,7 +4,7 @@ from datetime import datetime, timedelta, timezone
 from sqlalchemy import create_engine, text
 
 from orientbot import chatlog, retention, workflow
-from orientbot.db import ChatMessage, Feedback, Ticket, TicketEvent, session_scope
+from orientbot.db import ChatMessage, Delivery, Feedback, Ticket, TicketEvent, session_scope
 from orientbot.tickets import ERASED_TEXT, NewTicket, TicketStore
 
 NOW = datetime(2026, 12, 1, 9, 0, tzinfo=timezone.utc)
@@ -87,11 +87,14 @@ def test_a_conversation_with_an_open_ticket_is_kept_whatever_its_age(engine, tmp
 def test_closed_tickets_older_than_their_period_are_deleted_with_their_history(engine, tmp_path):
     old = _ticket(engine, tmp_path, "conversation-a", NOW - timedelta(days=400), closed_at=NOW - timedelta(days=366))
     young = _ticket(engine, tmp_path, "conversation-b", NOW - timedelta(days=400), closed_at=NOW - timedelta(days=300))
+    with session_scope(engine) as session:  # its answer went out by e-mail (orientbot.delivery's outbox)
+        session.add(Delivery(ticket_id=old, channel="email", status="sent", attempts=1))
     report = retention.purge(engine, now=NOW, conversation_days=30, ticket_days=365)
     assert report.tickets_deleted == 1
     with session_scope(engine) as session:
         assert session.get(Ticket, old) is None
         assert session.query(TicketEvent).filter(TicketEvent.ticket_id == old).count() == 0
+        assert session.query(Delivery).filter(Delivery.ticket_id == old).count() == 0
         kept = session.get(Ticket, young)
         assert kept is not None and kept.question == ERASED_TEXT  # its words went with the conversation
 

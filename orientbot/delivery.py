@@ -1,0 +1,400 @@
+"""Sending a counsellor's answer where the family chose: the outbox's sender.
+
+Owns what leaves the project towards a family once a counsellor has answered a ticket:
+the ``Channel`` interface and its two implementations (``SmtpChannel``: an e-mail in
+plain text and HTML through the school's relay; ``WebhookChannel``: a signed JSON POST
+for an ENT integrator, docs/ent-webhook.md), the wording of the e-mail, and
+``send_due``, which sends the ``Delivery`` rows ``orientbot.workflow.reply`` wrote,
+with retries and exponential back-off.  Once an e-mail is delivered the address is
+erased from the ticket, which keeps only "delivered by e-mail on …" (a ``TicketEvent``).
+
+Exactly once: a delivery is *claimed* (one conditional UPDATE to ``sending``, committed)
+before anything is sent, and marked ``sent`` or ``failed`` after.  Two senders never
+claim the same row.  A crash between sending and marking leaves the row ``sending``;
+after ``delivery.sending_lease_seconds`` it is marked ``failed`` with a reason saying
+the answer may have arrived, and it is **not** resent automatically: a duplicate can
+never happen silently, and the uncertain case is shown to counsellors on the ticket.
+Each e-mail carries a stable Message-ID and each webhook call the delivery's id, so a
+receiver can also recognise a repeat.
+
+``python -m orientbot.delivery [--loop]`` runs it (once, or every ``delivery.loop_seconds``).
+"""
+from __future__ import annotations
+
+import argparse
+import hashlib
+import hmac
+import html
+import json
+import logging
+import os
+import re
+import smtplib
+import ssl
+import time
+import urllib.error
+import urllib.request
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from email.message import EmailMessage
+from email.utils import make_msgid
+from typing import Dict, List, Mapping, Optional, Protocol, Sequence, Tuple
+
+from sqlalchemy import select, update
+from sqlalchemy.engine import Engine
+
+from orientbot.db import (
+    ChatMessage,
+    Delivery,
+    KBEntry,
+    Ticket,
+    as_utc,
+    create_schema,
+    make_engine,
+    session_scope,
+    utcnow,
+)
+from orientbot.settings import DeliverySettings, MailSettings, load_settings
+from orientbot.workflow import record
+
+logger = logging.getLogger(__name__)
+
+SIGNATURE_HEADER = "X-Orientbot-Signature"
+TIMESTAMP_HEADER = "X-Orientbot-Timestamp"
+DELIVERY_HEADER = "X-Orientbot-Delivery"
+INTERRUPTED = ("envoi interrompu (arrêt du programme d'envoi) : la réponse a peut-être été reçue ; "
+               "vérifiez auprès de la famille avant de la renvoyer")
+
+
+class DeliveryFailed(Exception):
+    """An attempt that did not deliver; the message is French, for the console.  ``final``: retrying is useless."""
+
+    def __init__(self, reason: str, *, final: bool = False) -> None:
+        super().__init__(reason)
+        self.reason = reason
+        self.final = final
+
+
+@dataclass(frozen=True)
+class Outgoing:
+    """What one delivery sends: the answer and what a family needs to find the conversation again."""
+
+    delivery_id: int
+    ticket_id: str
+    conversation: str
+    audience: str  # "parent" (vous) or "eleve" (tu)
+    answer: str
+    answered_at: datetime
+    sources: Tuple[str, ...] = ()
+    link: str = ""
+    address: Optional[str] = None  # e-mail only
+
+
+class Channel(Protocol):
+    """One way of reaching a family: ``send`` delivers or raises ``DeliveryFailed``."""
+
+    name: str  # the ``Delivery.channel`` it serves: "email" or "ent"
+
+    def send(self, outgoing: Outgoing) -> None: ...
+
+
+# --- the e-mail ---------------------------------------------------------------------------------------------
+
+WORDING = {
+    "parent": {
+        "subject": "La réponse du conseiller d'orientation à votre question",
+        "intro": "Vous aviez posé une question au service d'orientation. Voici la réponse d'un conseiller :",
+        "sources": "Sources officielles :",
+        "link": "Vous retrouverez cette réponse, et pourrez poser une autre question, dans la fenêtre de discussion :",
+        "why": ("Vous recevez ce message parce que vous avez demandé à recevoir la réponse par e-mail. "
+                "Votre adresse n'est pas conservée après cet envoi. Merci de ne pas répondre à ce message."),
+    },
+    "eleve": {
+        "subject": "La réponse du conseiller d'orientation à ta question",
+        "intro": "Tu avais posé une question au service d'orientation. Voici la réponse d'un conseiller :",
+        "sources": "Sources officielles :",
+        "link": "Tu retrouveras cette réponse, et tu pourras poser une autre question, dans la fenêtre de discussion :",
+        "why": ("Tu reçois ce message parce que tu as demandé à recevoir la réponse par e-mail. "
+                "Ton adresse n'est pas conservée après cet envoi. Merci de ne pas répondre à ce message."),
+    },
+}
+SIGNATURE = "Le service d'orientation"
+
+
+def compose_email(outgoing: Outgoing, *, sender: str) -> EmailMessage:
+    """The e-mail in the family's register: the answer, the sources, the link back; nothing else about anyone."""
+    words = WORDING["parent" if outgoing.audience == "parent" else "eleve"]
+    text = ["Bonjour,", "", words["intro"], "", outgoing.answer.strip(), ""]
+    if outgoing.sources:
+        text += [words["sources"], *(f"- {source}" for source in outgoing.sources), ""]
+    if outgoing.link:
+        text += [words["link"], outgoing.link, ""]
+    text += [words["why"], "", SIGNATURE]
+
+    def paragraphs(block: str) -> str:
+        return "".join(f"<p>{html.escape(part).replace(chr(10), '<br>')}</p>"
+                       for part in block.strip().split("\n\n") if part.strip())
+
+    body = [f"<p>Bonjour,</p><p>{html.escape(words['intro'])}</p>",
+            f'<blockquote style="border-left:3px solid #2a5db0;margin:0;padding:0 1em">{paragraphs(outgoing.answer)}</blockquote>']
+    if outgoing.sources:
+        items = "".join(f'<li><a href="{html.escape(source)}">{html.escape(source)}</a></li>' for source in outgoing.sources)
+        body.append(f"<p>{html.escape(words['sources'])}</p><ul>{items}</ul>")
+    if outgoing.link:
+        link = html.escape(outgoing.link)
+        body.append(f'<p>{html.escape(words["link"])}<br><a href="{link}">{link}</a></p>')
+    body.append(f'<p style="color:#555;font-size:90%">{html.escape(words["why"])}</p><p>{SIGNATURE}</p>')
+
+    message = EmailMessage()
+    message["Subject"] = words["subject"]
+    message["From"] = sender
+    message["To"] = outgoing.address or ""
+    domain = sender.rpartition("@")[2].strip(" >") or "orientbot.invalid"
+    message["Message-ID"] = make_msgid(idstring=f"delivery-{outgoing.delivery_id}", domain=domain)
+    message["Auto-Submitted"] = "auto-generated"
+    message.set_content("\n".join(text))
+    message.add_alternative('<!DOCTYPE html><html lang="fr"><head><meta charset="utf-8"></head><body>'
+                            + "".join(body) + "</body></html>", subtype="html")
+    return message
+
+
+class SmtpChannel:
+    """E-mail through the school's relay (``mail`` settings): STARTTLS, implicit TLS, or none on a local relay."""
+
+    name = "email"
+
+    def __init__(self, settings: MailSettings, *, password: Optional[str] = None) -> None:
+        if settings.security not in ("starttls", "tls", "none"):
+            raise ValueError(f"mail.security must be starttls, tls or none, not {settings.security!r}")
+        if not settings.host or not settings.sender:
+            raise ValueError("mail.host and mail.sender are needed to send e-mails")
+        self.settings = settings
+        self.password = os.environ.get(settings.password_env, "") if password is None else password
+
+    def send(self, outgoing: Outgoing) -> None:
+        if not outgoing.address:
+            raise DeliveryFailed("plus d'adresse e-mail pour ce ticket (effacée avec la conversation)", final=True)
+        message = compose_email(outgoing, sender=self.settings.sender)
+        mail = self.settings
+        try:
+            if mail.security == "tls":
+                client = smtplib.SMTP_SSL(mail.host, mail.port, timeout=mail.timeout_seconds,
+                                          context=ssl.create_default_context())
+            else:
+                client = smtplib.SMTP(mail.host, mail.port, timeout=mail.timeout_seconds)
+            with client:
+                if mail.security == "starttls":
+                    client.starttls(context=ssl.create_default_context())
+                if mail.user:
+                    client.login(mail.user, self.password)
+                client.send_message(message)
+        except smtplib.SMTPRecipientsRefused as error:
+            code, text = next(iter(error.recipients.values()))
+            raise DeliveryFailed(f"adresse refusée par le serveur de messagerie ({code} {_text(text)})",
+                                 final=500 <= code < 600) from error
+        except smtplib.SMTPAuthenticationError as error:
+            raise DeliveryFailed(f"identifiants refusés par le serveur de messagerie ({error.smtp_code})") from error
+        except smtplib.SMTPResponseException as error:
+            raise DeliveryFailed(f"refus du serveur de messagerie ({error.smtp_code} {_text(error.smtp_error)})") from error
+        except (OSError, smtplib.SMTPException) as error:
+            raise DeliveryFailed(f"serveur de messagerie injoignable ({error.__class__.__name__}: {error})") from error
+
+
+_ADDRESS = re.compile(r"[^\s<>()\[\]:;,\"']+@[^\s<>()\[\]:;,\"']+")
+
+
+def _text(value) -> str:
+    return (value.decode("utf-8", "replace") if isinstance(value, bytes) else str(value)).strip()[:200]
+
+
+# --- the ENT's webhook ---------------------------------------------------------------------------------------
+
+def sign(secret: str, timestamp: str, body: bytes) -> str:
+    """``sha256=<hex>``: HMAC-SHA256 with the shared secret over ``<timestamp>.<body>``."""
+    return "sha256=" + hmac.new(secret.encode("utf-8"), timestamp.encode("ascii") + b"." + body, hashlib.sha256).hexdigest()
+
+
+def webhook_payload(outgoing: Outgoing) -> Dict[str, object]:
+    return {
+        "delivery_id": outgoing.delivery_id, "ticket_id": outgoing.ticket_id, "conversation": outgoing.conversation,
+        "audience": outgoing.audience, "answered_at": as_utc(outgoing.answered_at).isoformat(),
+        "answer": outgoing.answer, "sources": list(outgoing.sources), "link": outgoing.link,
+    }
+
+
+class WebhookChannel:
+    """A signed JSON POST to the ENT integrator's URL (docs/ent-webhook.md); any 2xx answer is a delivery."""
+
+    name = "ent"
+
+    def __init__(self, url: str, secret: str, *, timeout: float = 20, clock=time.time) -> None:
+        if not url or not secret:
+            raise ValueError("the ENT webhook needs a URL and a secret")
+        self.url, self.secret, self.timeout, self.clock = url, secret, timeout, clock
+
+    def send(self, outgoing: Outgoing) -> None:
+        body = json.dumps(webhook_payload(outgoing), ensure_ascii=False, separators=(",", ":")).encode("utf-8")
+        timestamp = str(int(self.clock()))
+        request = urllib.request.Request(self.url, data=body, method="POST", headers={
+            "Content-Type": "application/json; charset=utf-8", TIMESTAMP_HEADER: timestamp,
+            SIGNATURE_HEADER: sign(self.secret, timestamp, body), DELIVERY_HEADER: str(outgoing.delivery_id),
+            "User-Agent": "orientbot-delivery"})
+        try:
+            with urllib.request.urlopen(request, timeout=self.timeout) as response:  # noqa: S310 - the configured URL
+                response.read(1024)
+        except urllib.error.HTTPError as error:
+            raise DeliveryFailed(f"refus de l'ENT (HTTP {error.code})") from error
+        except (OSError, ValueError) as error:
+            raise DeliveryFailed(f"ENT injoignable ({error.__class__.__name__}: {error})") from error
+
+
+# --- sending what is due -------------------------------------------------------------------------------------
+
+@dataclass
+class SendReport:
+    sent: List[int] = field(default_factory=list)
+    failed: List[int] = field(default_factory=list)
+    interrupted: List[int] = field(default_factory=list)
+
+
+def retry_delay(attempts: int, settings: DeliverySettings) -> timedelta:
+    """After the n-th failed attempt: first, 2×first, 4×first… at most ``retry_max_seconds``."""
+    seconds = settings.retry_first_seconds * (2 ** max(attempts - 1, 0))
+    return timedelta(seconds=min(seconds, settings.retry_max_seconds))
+
+
+def _recover_interrupted(engine: Engine, *, now: datetime, settings: DeliverySettings) -> List[int]:
+    stale = now - timedelta(seconds=settings.sending_lease_seconds)
+    with session_scope(engine) as session:
+        rows = list(session.execute(select(Delivery).where(Delivery.status == "sending")).scalars())
+        interrupted = [row for row in rows if row.claimed_at is None or as_utc(row.claimed_at) <= stale]
+        for row in interrupted:
+            row.status, row.reason, row.next_attempt_at, row.updated_at = "failed", INTERRUPTED, None, now
+            logger.warning("delivery %s was interrupted while sending; not resent", row.id)
+        return [row.id for row in interrupted]
+
+
+def _claim(engine: Engine, delivery_id: int, *, now: datetime) -> bool:
+    """Make this sender the only one to send ``delivery_id`` (committed before anything is sent)."""
+    with session_scope(engine) as session:
+        result = session.execute(
+            update(Delivery)
+            .where(Delivery.id == delivery_id, Delivery.status.in_(("queued", "failed")),
+                   Delivery.next_attempt_at.is_not(None), Delivery.next_attempt_at <= now)
+            .values(status="sending", attempts=Delivery.attempts + 1, claimed_at=now, updated_at=now)
+            .execution_options(synchronize_session=False))
+        return result.rowcount == 1
+
+
+def _outgoing(session, delivery: Delivery, *, link: str) -> Optional[Outgoing]:
+    ticket = session.get(Ticket, delivery.ticket_id)
+    message = session.get(ChatMessage, delivery.message_id) if delivery.message_id is not None else None
+    if ticket is None or message is None or message.erased or not message.text:
+        return None
+    kb_id = (message.payload or {}).get("kb_id")
+    entry = session.get(KBEntry, kb_id) if kb_id else None
+    return Outgoing(
+        delivery_id=delivery.id, ticket_id=ticket.id, conversation=ticket.sender_id, audience=ticket.audience,
+        answer=message.text, answered_at=as_utc(message.created_at), link=link,
+        sources=tuple(str(source) for source in (entry.sources or [])) if entry is not None else (),
+        address=ticket.contact_email if delivery.channel == "email" and ticket.contact_consent else None,
+    )
+
+
+def _mark_sent(engine: Engine, delivery_id: int, *, now: datetime) -> None:
+    with session_scope(engine) as session:
+        delivery = session.get(Delivery, delivery_id)
+        delivery.status, delivery.sent_at, delivery.reason, delivery.next_attempt_at = "sent", now, None, None
+        delivery.updated_at = now
+        record(session, ticket_id=delivery.ticket_id, kind=f"delivered_{delivery.channel}", now=now,
+               detail={"delivery_id": delivery.id})
+        if delivery.channel == "email":
+            pending = session.execute(select(Delivery.id).where(
+                Delivery.ticket_id == delivery.ticket_id, Delivery.channel == "email", Delivery.id != delivery.id,
+                Delivery.status.in_(("queued", "sending", "failed")), Delivery.next_attempt_at.is_not(None))).first()
+            if pending is None:  # nothing more to send there: the address goes
+                ticket = session.get(Ticket, delivery.ticket_id)
+                ticket.contact_email, ticket.updated_at = None, now
+
+
+def _mark_failed(engine: Engine, delivery_id: int, *, now: datetime, reason: str, final: bool,
+                 settings: DeliverySettings) -> None:
+    with session_scope(engine) as session:
+        delivery = session.get(Delivery, delivery_id)
+        final = final or delivery.attempts >= settings.max_attempts
+        # The reason outlives the address (shown in the console, kept with the ticket): no address in it.
+        delivery.status, delivery.reason, delivery.updated_at = "failed", _ADDRESS.sub("[adresse]", reason)[:1000], now
+        delivery.next_attempt_at = None if final else now + retry_delay(delivery.attempts, settings)
+
+
+def send_due(engine: Engine, channels: Mapping[str, Channel], now: datetime, *,
+             settings: Optional[DeliverySettings] = None, link: str = "", limit: int = 100) -> SendReport:
+    """Send every delivery due at ``now`` on one of ``channels`` (by name); the others wait."""
+    settings, now = settings or DeliverySettings(), as_utc(now)
+    report = SendReport(interrupted=_recover_interrupted(engine, now=now, settings=settings))
+    with session_scope(engine) as session:
+        due = list(session.execute(
+            select(Delivery.id).where(Delivery.status.in_(("queued", "failed")), Delivery.channel.in_(list(channels)),
+                                      Delivery.next_attempt_at.is_not(None), Delivery.next_attempt_at <= now)
+            .order_by(Delivery.next_attempt_at, Delivery.id).limit(limit)).scalars())
+    for delivery_id in due:
+        if not _claim(engine, delivery_id, now=now):
+            continue  # another sender has it
+        with session_scope(engine) as session:
+            delivery = session.get(Delivery, delivery_id)
+            channel = channels[delivery.channel]
+            outgoing = _outgoing(session, delivery, link=link)
+        try:
+            if outgoing is None:
+                raise DeliveryFailed("la conversation a été effacée : plus rien à envoyer", final=True)
+            channel.send(outgoing)
+        except DeliveryFailed as error:
+            logger.warning("delivery %s failed: %s", delivery_id, error.reason)
+            _mark_failed(engine, delivery_id, now=now, reason=error.reason, final=error.final, settings=settings)
+            report.failed.append(delivery_id)
+        except Exception as error:  # a bug in a channel must not leave the row claimed for ever
+            logger.exception("delivery %s failed unexpectedly", delivery_id)
+            _mark_failed(engine, delivery_id, now=now, reason=f"erreur inattendue ({error.__class__.__name__})",
+                         final=False, settings=settings)
+            report.failed.append(delivery_id)
+        else:
+            _mark_sent(engine, delivery_id, now=now)
+            report.sent.append(delivery_id)
+    return report
+
+
+def channels_from_settings(settings) -> Dict[str, Channel]:
+    """The channels the settings configure: e-mail with ``mail.host``, the ENT with ``delivery.ent_webhook_url``."""
+    channels: Dict[str, Channel] = {}
+    if settings.mail.host:
+        channels["email"] = SmtpChannel(settings.mail)
+    if settings.delivery.ent_webhook_url:
+        secret = settings.delivery.ent_webhook_secret or os.environ.get(settings.delivery.ent_webhook_secret_env, "")
+        channels["ent"] = WebhookChannel(settings.delivery.ent_webhook_url, secret)
+    return channels
+
+
+def main(argv: Optional[Sequence[str]] = None) -> int:
+    parser = argparse.ArgumentParser(description="Envoie les réponses des conseillers par e-mail ou à l'ENT.")
+    parser.add_argument("--loop", action="store_true", help="recommencer toutes les delivery.loop_seconds secondes")
+    args = parser.parse_args(argv)
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    settings = load_settings()
+    channels = channels_from_settings(settings)
+    if not channels:
+        logger.warning("nothing configured to send with (mail.host, delivery.ent_webhook_url): answers wait")
+    engine = make_engine(settings.database_url)
+    try:
+        create_schema(engine)
+        while True:
+            report = send_due(engine, channels, utcnow(), settings=settings.delivery, link=settings.mail.base_url)
+            logger.info("sent %d, failed %d, interrupted %d", len(report.sent), len(report.failed), len(report.interrupted))
+            if not args.loop:
+                return 1 if report.failed or report.interrupted else 0
+            time.sleep(settings.delivery.loop_seconds)
+    finally:
+        engine.dispose()
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
