@@ -107,7 +107,7 @@ def test_the_reply_and_its_delivery_are_written_together(engine, evening_ticket)
 def test_a_live_ticket_without_contact_has_nothing_to_deliver_and_the_ent_choice_has(engine):
     with session_scope(engine) as session:
         counsellor = add_account(session, "alice").id
-        live = add_ticket(session, question="je veux parler à quelqu'un").id
+        live = add_ticket(session, question="jpeux parler a qqn en vrai ?").id
         ent = add_ticket(session, question="une question du soir", sender_id="eleve-2", mode="deferred").id
         workflow.set_contact(session, ticket_id=ent, sender_id="eleve-2", channel="ent", email=None, consent=False,
                              now=EVENING)
@@ -289,7 +289,7 @@ def receiver():
 def ent_ticket(engine):
     with session_scope(engine) as session:
         counsellor = add_account(session, "alice").id
-        ticket = add_ticket(session, question="c'est quand les vœux parcoursup ?", sender_id="eleve-ent", mode="deferred",
+        ticket = add_ticket(session, question="les vœux sur parcoursup ça ouvre quel mois ?", sender_id="eleve-ent", mode="deferred",
                             created=EVENING, due_in=timedelta(hours=16))
         workflow.set_contact(session, ticket_id=ticket.id, sender_id="eleve-ent", channel="ent", email=None,
                              consent=False, now=EVENING)
