@@ -55,7 +55,7 @@ class Fails(Action):
 '''
 
 
-def call(sender="eleve-1", text="je veux parler à quelqu'un", action="action_write_ticket"):
+def call(sender="eleve-1", text="jpeux parler a qqn en vrai ?", action="action_write_ticket"):
     return {"next_action": action, "sender_id": sender, "version": "3.6.0", "domain": {},
             "tracker": {"sender_id": sender, "slots": {}, "latest_message": {"text": text, "intent": {}},
                         "events": [], "paused": False, "followup_action": None, "active_loop": {},

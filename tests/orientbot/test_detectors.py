@@ -37,7 +37,7 @@ ORDINARY = [
     "c'est quand les resultats d'affelnet",
     "quel bac pour faire infirmier",
     "la bourse du crous c'est combien",
-    "comment faire une licence de droit",
+    "comment s'inscrire en licence d'histoire",
     "jusqu'a quand confirmer mes voeux",
     "un bts en alternance c'est possible",
     "les dates des portes ouvertes du lycee",
@@ -47,7 +47,7 @@ OWN_CASE = [
     "on a refuse la bourse de mon fils, je conteste la decision",
     "ma proposition a disparu de mon dossier, vous pouvez verifier",
     "le lycee a perdu le dossier de ma fille, c'est inadmissible",
-    "ma candidature a ete refusee par erreur, je veux une revision",
+    "mon dossier a ete rejete a tort, je demande un reexamen",
     "mon patron a rompu mon contrat et le cfa veut me renvoyer",
 ]
 

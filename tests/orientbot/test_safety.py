@@ -38,8 +38,8 @@ def test_distress_is_recognised_with_its_kind(text, kind):
     [
         # a child insulted every day at school, the staff doing nothing
         ("Mon fils est insulté tous les jours en classe et personne au collège ne réagit", "harcelement"),
-        ("ma fille se fait traiter de tous les noms chaque jour à la cantine, les surveillants laissent faire", "harcelement"),
-        ("on me traite de grosse tous les jours a la cantine", "harcelement"),
+        ("ma fille se fait insulter chaque midi au self, les surveillants laissent faire", "harcelement"),
+        ("ils me traitent de boloss chaque jour dans le bus", "harcelement"),
         ("tout le monde se moque de lui au lycée", "harcelement"),
         ("on se moque de moi dans le bus", "harcelement"),
         ("ils me bousculent dans les couloirs", "harcelement"),
@@ -61,14 +61,14 @@ def test_distress_is_recognised_with_its_kind(text, kind):
         ("jme coupe le soir", "suicide"),
         ("jme tue si ca se sait", "suicide"),
         # a child in danger at home or with an adult, told by a friend
-        ("mon frère a des bleus partout et il a peur de rentrer chez lui", "enfance-en-danger"),
+        ("mon frère a des bleus sur les bras et il n'ose plus rentrer chez lui", "enfance-en-danger"),
         ("une fille de ma classe a tout le temps des bleus, elle dit que c'est son beau-père", "enfance-en-danger"),
         ("l'entraîneur du club demande des photos à ma petite soeur", "enfance-en-danger"),
         ("son père le tape avec la ceinture", "enfance-en-danger"),
-        ("mon beau-père est violent avec ma mère et moi", "enfance-en-danger"),
+        ("le compagnon de ma mère est violent avec nous deux", "enfance-en-danger"),
         ("il veut me tuer", "enfance-en-danger"),
         # online
-        ("des élèves ont piraté le compte insta de mon fils et publient des montages", "cyberharcelement"),
+        ("le compte tiktok de notre fils a été piraté, des élèves y diffusent des photos truquées", "cyberharcelement"),
         ("un gars menace d'envoyer mes photos, sinon il les publie", "cyberharcelement"),
     ],
 )
@@ -90,7 +90,7 @@ def test_distress_told_indirectly_or_by_someone_else(text, kind):
         "je préfère ne plus toucher à rien sur mon dossier Parcoursup, j'ai peur de faire une bêtise",
         "j'ai fait une grosse bêtise, j'ai supprimé mon voeu",
         "j'ai fait une bêtise dans mes voeux, je peux corriger ?",
-        "mon fils a fait une bêtise au collège, il a eu un conseil de discipline, peut-il changer d'établissement ?",
+        "notre fils a fait une bêtise en classe, il est convoqué en conseil de discipline lundi",
         "mon fils passe ses soirées sur un jeu vidéo violent, peut-il faire un BTS dans le jeu vidéo ?",
         "un film violent en cours de français, c'est normal ?",
         "les sports violents comme la boxe, il y a un bac pro ?",
@@ -129,7 +129,7 @@ def test_a_parent_threatening_counts_as_danger_not_suicide():
 
 def test_kind_goes_to_the_school_when_pupils_hit_and_home_when_a_parent_does():
     assert detect_distress("des élèves le frappent dans les vestiaires").kind == "harcelement"
-    assert detect_distress("son père la frappait, elle a peur de rentrer chez elle").kind == "enfance-en-danger"
+    assert detect_distress("son père la frappait, elle n'ose plus rentrer chez elle").kind == "enfance-en-danger"
 
 
 def _literal_words(pattern: str):
@@ -202,8 +202,8 @@ def test_the_neutralised_text_drops_only_the_ordinary_sayings():
     "text, kind",
     [
         ("il parle de la mort sans arrêt", "suicide"),
-        ("chez moi ça crie tout le temps avec mon beau-père", "enfance-en-danger"),
-        ("ma fille reçoit des messages bizarres sur snap", "cyberharcelement"),
+        ("à la maison ça hurle tous les soirs avec le copain de ma mère", "enfance-en-danger"),
+        ("notre fille reçoit des messages inquiétants d'un inconnu sur insta", "cyberharcelement"),
         ("des élèves de ma classe l'embêtent sans arrêt", "harcelement"),
         ("je ne vais pas bien", "general"),
         ("mon fils ne va pas bien depuis qu'il est au lycée", "general"),  # a school named is not bullying
