@@ -28,7 +28,7 @@ from knowledge.export import training_example
 from knowledge.model import QAPair
 from orientbot import risk
 from orientbot.followup import standalone_question
-from orientbot.kb import KnowledgeEntry
+from orientbot.kb import InMemoryKnowledgeBase, KnowledgeEntry
 from orientbot.normalise import normalise
 from orientbot.policy import ANSWER, HAND_OVER, URGENT, AnswerPolicy, Detectors, Message
 from orientbot.retrieval import Retriever
@@ -177,7 +177,7 @@ def replay(items: Sequence[Item], entries: Sequence[KnowledgeEntry], settings: G
         thresholds.append((threshold, follow_up_threshold))
         model = _fit(folds, exclude={k}, threshold=threshold, follow_up_threshold=follow_up_threshold, names=features)
         policy = AnswerPolicy(settings, model, fold.detectors)
-        knowledge = _Entries(fold.entries)
+        knowledge = InMemoryKnowledgeBase(tuple(fold.entries.values()))
         for i in fold.test:
             item = items[i]
             outcomes[i] = policy.decide(Message(item.question, item.audience, item.previous), knowledge, fold.retriever)
@@ -192,14 +192,6 @@ def replay(items: Sequence[Item], entries: Sequence[KnowledgeEntry], settings: G
     result.served = _fit(folds, exclude=set(), threshold=served_thresholds[0], follow_up_threshold=served_thresholds[1],
                          names=features, measured=measured)
     return result
-
-
-class _Entries:
-    def __init__(self, entries: Dict[str, KnowledgeEntry]) -> None:
-        self._entries = entries
-
-    def get(self, kb_id: str) -> Optional[KnowledgeEntry]:
-        return self._entries.get(kb_id)
 
 
 def _fit(folds: Sequence[Fold], *, exclude: set, threshold: float, names: Sequence[str],
