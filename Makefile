@@ -20,7 +20,7 @@ KNOWLEDGE_SRC := $(wildcard knowledge/*.py knowledge/data/*) $(addprefix orientb
 	followup.py policy.py risk.py retrieval.py safety.py detectors.py topics.py settings.py) $(wildcard bot/data/nlu/*.yml)
 TRAINING_DATA := config.yml domain.yml $(shell find bot/data -name '*.yml' 2>/dev/null) $(wildcard bot/components/*.py) orientbot/normalise.py
 
-.PHONY: help run test test-fast kb train validate eval lint bench score clean
+.PHONY: help run test test-fast kb train validate eval lint bench score clean scaleout
 
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-10s %s\n", $$1, $$2}'
@@ -33,6 +33,7 @@ test: $(VENV)/.installed $(WIDGET_DEPS) ## install what is needed and run every 
 	$(PY) -m knowledge check
 	@$(MAKE) --no-print-directory $(KB_STAMP) $(MODEL)
 	@scripts/install-browser.sh
+	@scripts/install-nginx.sh
 	$(PY) -m pytest
 
 test-fast: $(VENV)/.installed $(KB_STAMP) ## the tests that need no trained model nor browser
@@ -84,3 +85,7 @@ $(MODEL): $(VENV)/.installed $(TRAINING_DATA) | $(KB_STAMP)
 	@echo "[train] entraînement du modèle Rasa (quelques minutes sur 2 cœurs)…"
 	$(RASA) train --data bot/data --domain domain.yml --config config.yml --out models --fixed-model-name orientation
 	@touch $@
+
+scaleout: $(VENV)/.installed $(KB_STAMP) $(MODEL) ## nginx (:8080) in front of 2 Rasa and 2 action servers, PostgreSQL + Redis (docs/deploy.md); Ctrl-C stops all
+	@scripts/install-nginx.sh
+	$(PY) scripts/scaleout.py $(SCALEOUT_ARGS)

@@ -16,7 +16,7 @@ from typing import Callable, Optional
 from aiohttp import web
 from sqlalchemy.engine import Engine
 
-from console import account, admin, auth, dashboard, proposals, queue, tickets
+from console import account, admin, auth, dashboard, knowledge, privacy, proposals, queue, tickets
 from console.pages import CLOCK, ENGINE, SETTINGS, TEMPLATES, render, templates
 from orientbot.db import make_engine
 from orientbot.settings import Settings
@@ -76,7 +76,7 @@ def create_app(settings: Settings, engine: Optional[Engine] = None,
     app[CLOCK] = now
     app[TEMPLATES] = templates()
     app.router.add_get("/", index)
-    for module in (auth, queue, tickets, proposals, admin, dashboard, account):
+    for module in (auth, queue, tickets, proposals, knowledge, admin, privacy, dashboard, account):
         app.router.add_routes(module.routes())
     app.router.add_static("/static/", STATIC)
     return app

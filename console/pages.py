@@ -15,6 +15,7 @@ import jinja2
 from aiohttp import web
 from sqlalchemy.engine import Engine
 
+from orientbot import emergency
 from orientbot.db import Counsellor, as_utc, session_scope
 from orientbot.office_hours import DAY_NAMES
 from orientbot.settings import Settings
@@ -41,6 +42,17 @@ NOTICES = {
     "password_reset": "Mot de passe réinitialisé : les sessions ouvertes de ce compte sont fermées, et son titulaire "
                       "choisira son propre mot de passe à la prochaine connexion.",
     "bye": "Vous êtes déconnecté·e. À bientôt !",
+    "kb_saved": "Modification enregistrée : le bot en tient compte d'ici quelques secondes.",
+    "kb_pending": "Merci ! Votre modification attend la validation d'un administrateur.",
+    "kb_merged": "Doublon fusionné : le bot répond à ses questions avec cette entrée d'ici quelques secondes.",
+    "kb_split": "Nouvelle entrée créée avec les questions choisies ; le bot s'en sert d'ici quelques secondes.",
+    "kb_retired": "Entrée retirée : le bot ne la donnera plus d'ici quelques secondes.",
+    "kb_restored": "Entrée remise en service : le bot s'en sert d'ici quelques secondes.",
+    "kb_reviewed": "Entrée marquée comme relue.",
+    "kb_approved": "Modification approuvée : le bot en tient compte d'ici quelques secondes.",
+    "kb_rejected": "Modification refusée.",
+    "erased": "Conversation effacée : ses messages, ses appréciations et la copie du bot sont supprimés, ses tickets "
+              "ne gardent que leurs dates et leur motif.",
 }
 
 
@@ -85,6 +97,7 @@ def templates() -> jinja2.Environment:
         undefined=jinja2.StrictUndefined, trim_blocks=True, lstrip_blocks=True,
     )
     environment.filters["local"] = local_time
+    environment.globals["hotlines"] = emergency.hotline_summary()
     return environment
 
 

@@ -26,8 +26,11 @@ EVENT_LABELS = {
     "handed_back": "rendu au bot", "dismissed": "ignoré", "reopened": "rouvert",
     "person_wrote": "la personne a écrit", "contact": "moyen de contact donné",
     "delivered_email": "réponse envoyée par e-mail", "delivered_ent": "réponse transmise à la messagerie de l'ENT",
+    "delivered_on_call": "alerte envoyée à l'astreinte",
 }
-DELIVERY_CHANNELS = {"email": "par e-mail", "ent": "par la messagerie de l'ENT"}
+DELIVERY_CHANNELS = {"email": "par e-mail", "ent": "par la messagerie de l'ENT", "on_call": "à l'astreinte"}
+# What is sent on each channel: the person's answer, or the on-call alert about an urgent ticket.
+DELIVERY_WHAT = {"on_call": "Alerte"}
 AUTHOR_CLASSES = {"user": "person", "bot": "bot", "counsellor": "counsellor", "system": "system"}
 MAX_ID_CHARS = 36
 
@@ -83,8 +86,9 @@ def candidates(session, ticket: Ticket) -> List[Dict[str, Any]]:
 def delivery_line(row: Delivery, *, at: datetime) -> Dict[str, str]:
     """Where the answer sent by e-mail or to the ENT is (``orientbot.delivery``), in one sentence."""
     where = DELIVERY_CHANNELS.get(row.channel, row.channel)
+    what = DELIVERY_WHAT.get(row.channel, "Réponse")
     if row.status == "sent":
-        return {"kind": "sent", "text": f"Réponse envoyée {where} le {local_time(row.sent_at)}"}
+        return {"kind": "sent", "text": f"{what} envoyée {where} le {local_time(row.sent_at)}"}
     if row.status == "queued":
         return {"kind": "pending", "text": f"En attente d'envoi {where}"}
     if row.status == "sending":

@@ -23,6 +23,7 @@ NerFunction = Callable[[Sequence[str]], List[List[Tuple[int, int, str]]]]
 PLACEHOLDERS = {
     "email": "[E-MAIL]", "url": "[LIEN PERSONNEL]", "phone": "[TÉLÉPHONE]", "ine": "[INE]",
     "address": "[ADRESSE]", "school": "[ÉTABLISSEMENT]", "name": "[NOM]", "place": "[LIEU]",
+    "number": "[NUMÉRO]", "birth_date": "[DATE DE NAISSANCE]",
 }
 
 _EMAIL = re.compile(r"[\w.+-]+@[\w-]+(?:\.[\w-]+)+")
@@ -51,7 +52,12 @@ def is_personal_link(url: str, names: Sequence[str] = ()) -> bool:
     if _PUBLIC_SITES.search(host.split(":")[0].lower()):
         return bool(_PERSONAL_QUERY.search(query))
     return bool(_PERSONAL_URL_HINTS.search(rest))
-_PHONE = re.compile(r"(?<![\d\w])(?:(?:\+|00)33[\s.-]?[1-9]|0[1-79])(?:[\s.-]?\d{2}){4}(?![\d])")
+_PHONE = re.compile(r"(?<![\d\w])(?:(?:\+|00)33[\s.-]?[1-9]|0[1-79])(?:[\s.-]?\d{2}){4}(?![\d\w])")
+# A Parcoursup file, student or candidate number: six digits or more standing alone (not inside a link).
+_ID_NUMBER = re.compile(r"(?<![\w/.-])\d{6,}(?![\w/-])")
+_DATE = r"\d{1,2}(?:er)?(?:[/.-]\d{1,2}[/.-]|\s+(?:janvier|f[ée]vrier|mars|avril|mai|juin|juillet|ao[uû]t|septembre|octobre|novembre|d[ée]cembre)\s+)(?:19|20)?\d{2}"
+# "née le 12/03/2009", "date de naissance : 3 mars 2010": when someone was born identifies them.
+_BIRTH_DATE = re.compile(rf"(?P<kept>\b(?:n[ée]e?s?\s+le|naissance\s*(?::|est|le)?)\s*){_DATE}", re.I)
 _INE = re.compile(r"\b(?:\d{10}[A-Za-z]|\d{9}[A-Za-z]{2})\b")
 _STREET = (
     r"rue|avenue|av\.|boulevard|bd|allée|allee|impasse|chemin|place|route|quai|cours|square|"
@@ -64,8 +70,9 @@ _ADDRESS = re.compile(
 _POSTCODE_CITY = re.compile(r"\b(?:F-)?\d{5}\s+[A-ZÀ-Ý][\w'’-]+(?:[ -][A-ZÀ-Ý][\w'’-]+)*")
 _PROPER = r"[A-ZÀ-Ý][\w’'-]*"
 _SCHOOL = re.compile(
-    r"\b(?:lycée|lycee|collège|college|LP|LGT|LEGT|école|ecole|CFA|institution|ensemble scolaire|groupe scolaire|cité scolaire)"
-    r"(?:\s+(?:professionnel|pro|polyvalent|général|general|technologique|agricole|privé|prive|public|des métiers))*"
+    r"\b(?:(?i:lycée|lycee|collège|college|école|ecole|institution|ensemble scolaire|groupe scolaire|cité scolaire)|"
+    r"LP|LGT|LEGT|CFA)"
+    r"(?:\s+(?i:professionnel|pro|polyvalent|général|general|technologique|agricole|privé|prive|public|des métiers))*"
     rf"\s+(?:{_PROPER}|Saint[- ]{_PROPER}|Sainte[- ]{_PROPER})"
     rf"(?:(?:\s+|-)(?:de|du|des|la|le|et|sur|en)(?=\s+{_PROPER}|\s+d')|\s*d['’](?={_PROPER})|(?:\s+|-){_PROPER})*"
 )
@@ -134,13 +141,16 @@ class Anonymiser:
                 if keep and keep(match.group(0)):
                     return match.group(0)
                 report.count(kind)
-                return PLACEHOLDERS[kind]
+                # A pattern may name the words around the data it needs to see ("née le"): they stay.
+                return (match.groupdict().get("kept") or "") + PLACEHOLDERS[kind]
             return pattern.sub(repl, value)
 
         text = sub("email", _EMAIL, text)
         text = sub("url", _URL, text, keep=lambda url: not is_personal_link(url, names))
-        text = sub("phone", _PHONE, text)
         text = sub("ine", _INE, text)
+        text = sub("phone", _PHONE, text)
+        text = sub("birth_date", _BIRTH_DATE, text)
+        text = sub("number", _ID_NUMBER, text)
         text = sub("address", _ADDRESS, text)
         text = sub("address", _POSTCODE_CITY, text)
         text = sub("school", _SCHOOL, text)

@@ -18,27 +18,32 @@ from __future__ import annotations
 import re
 from collections import Counter
 from dataclasses import dataclass, field
-from datetime import date
-from typing import Dict, List, Optional, Sequence, Tuple
+from typing import Dict, FrozenSet, List, Sequence, Tuple
 
 import numpy as np
 from sklearn.cluster import AgglomerativeClustering
 from sklearn.feature_extraction.text import TfidfVectorizer
 
+from knowledge.checks import (
+    CONFIRMS_EARLIER,
+    LOCAL_DETAIL,
+    PLACEHOLDER,
+    REFERS_TO_EARLIER,
+    REST_IS_RIGHT,
+    answer_defects,
+    stand_alone,
+)
 from knowledge.model import Cluster, QAPair
+from knowledge.register import NEUTRAL, TU, VOUS, convert, parse, register_of, without_the_askers_child
 from orientbot.cues import asks_for_a_human, sounds_like_a_complaint, tells_a_personal_situation
 from orientbot.emergency import IN_AN_ANSWER
 from orientbot.followup import is_elliptic, without_lead_in
 from orientbot.kb import KnowledgeEntry, Variant
-from orientbot.normalise import STOPWORDS, normalise
+from orientbot.normalise import STOPWORDS, fold_accents, normalise
 from orientbot.safety import detect_distress
+from orientbot.validity import campaign_year, valid_until
 
 _URL = re.compile(r"https?://[^\s<>\"')\]]+")
-_YEAR = re.compile(r"\b(20[12]\d)\b")
-_RULE_ORIGIN = re.compile(r"(depuis|loi|arr[êe]t[ée]|d[ée]cret|rentr[ée]e|cr[ée]ation|supprim\w*|r[ée]forme)\W+(?:\w+\W+){0,3}$", re.I)
-
-
-_PLACEHOLDER = re.compile(r"\[[A-ZÉÈ -]+\]")
 _DECLINE = re.compile(
     r"pas (mon|notre) (domaine|r[ôo]le)|(on|je) ne (fai[st]|peux pas faire) (pas )?(les|tes|vos) devoirs|"
     r"ne (peux|pouvons) pas (t'|vous )?aider (pour|sur|avec) ([çc]a|cela)|hors[- ]sujet|pas le bon endroit|"
@@ -47,15 +52,14 @@ _DECLINE = re.compile(
     re.I,
 )
 _ABOUT_US = re.compile(r"\b(robots?|bots?|ia|intelligence artificielle|humains?|vrais? gens)\b", re.I)
-# "Le reste est exact": the sentence rates an earlier answer (only what follows its colon can be kept).
-_REST_IS_RIGHT = r"le reste (de (ta|votre|sa) r[ée]ponse |de ce qui a [ée]t[ée] dit )?est (exact|juste|correct|vrai)"
+# Correction talk; "le reste est exact" (REST_IS_RIGHT) rates an earlier answer: only what follows its colon is kept.
 _META = re.compile(
     r"\b(rectifi\w*|corrig\w*|me corrige|correction|pr[ée]cision importante)\b|je me suis tromp|mauvais chiffre|"
     r"erreur de ma part|mon coll[èe]gue|ma coll[èe]gue|(la|ma) r[ée]ponse (donn[ée]e |faite )?(à|a|de)|"
     r"ce qui vient d'[êe]tre dit|ce que je viens d'[ée]crire|c'[ée]tait l'ancien|anciens? (taux|montants?|chiffres?|syst[èe]me)|"
     r"il y a quelques ann[ée]es|\boups\b|erratum|autant pour moi|pardon,? je|je vous prie d'excuser|j'ai m[ée]lang[ée]|"
     r"n'est pas (de |d')?\d+|pour (ta|votre|sa) (2e|deuxi[eè]me|seconde|autre|premi[eè]re|derni[eè]re) question|"
-    + _REST_IS_RIGHT,
+    + REST_IS_RIGHT,
     re.I,
 )
 _INTERJECTION = r"Et|Oui|Non|Bonjour|Bonsoir|Salut|Coucou|Hello|Merci|Bravo|Alors|Pardon|Attention|D[ée]sol[ée]e?|Super|Parfait|Exactement|Rassurez-vous|Bonne question|Pas de panique"
@@ -63,15 +67,6 @@ _VOCATIVE_START = re.compile(r"^(?:(?:Monsieur|Madame|M\.|Mme)\s+)?\[(?:NOM|LIEU
 _VOCATIVE_AFTER = re.compile(rf"\b({_INTERJECTION})\s+\[NOM\][-–]?(?:\s+\[NOM\][-–]?)*")
 _TITLED_NAME = re.compile(r"\b(Monsieur|Madame)\s+\[NOM\](?:\s+\[NOM\])*")
 _CONTACT_DATA = re.compile(r"\[(E-MAIL|TÉLÉPHONE|INE|ADRESSE|LIEN PERSONNEL)\]")
-_REFERS_TO_EARLIER = re.compile(
-    r"se trompe|n'est plus vrai|je pr[ée]cise|ce n'est pas (un|une|le|la|les)? ?\d|c'[ée]tait (la|le|l')|"
-    r"pas \d+ ?(%|€|ans|jours|mois)|\d+ ?(%|€), c'est",
-    re.I,
-)
-# "Le reste est exact", "c'est exactement ça": an answer that rates what was said before it.
-_CONFIRMS_EARLIER = re.compile(_REST_IS_RIGHT + r"|^\W*(exactement|c'est (exactement |bien )?[çc]a)\b", re.I)
-# "la CAES de l'académie de Toulouse", "le CIO de Nantes": right for the asker, not for everyone.
-_LOCAL_DETAIL = re.compile(r"\b(acad[ée]mie|CIO|Crous|CROUS|universit[ée]|fac|r[ée]gion|ville) (de |d'|du )[A-ZÉ][a-zéèê-]+")
 _LEAD_IN = re.compile(
     r"^(?:bonjour|bonsoir|salut|coucou|hello|madame|monsieur|alors|dans ce cas|parfait|d'accord|tr[èe]s bien|ok|"
     r"merci|(?:(?:tr[èe]s )?bonne )?question|c'est not[ée]|entendu|je comprends|ah|oh|exactement|tout [àa] fait|effectivement|en effet|"
@@ -135,9 +130,9 @@ def clean_answer(text: str) -> str:
                 continue
             sentence = tail.strip()
         sentence = _TITLED_NAME.sub(r"\1", _VOCATIVE_AFTER.sub(r"\1", _VOCATIVE_START.sub("", sentence))).strip()
-        if not sentence or _PLACEHOLDER.search(sentence) and len(sentence.split()) < 5:
+        if not sentence or PLACEHOLDER.search(sentence) and len(sentence.split()) < 5:
             continue
-        kept.append(sentence[:1].upper() + sentence[1:])
+        kept.append(sentence if sentence.startswith("http") else sentence[:1].upper() + sentence[1:])
     cleaned = " ".join(kept)
     cleaned = re.sub(r"\s+([,.])", r"\1", re.sub(r"\s{2,}", " ", cleaned))
     previous = None
@@ -213,23 +208,105 @@ def _answer_quality(pair: QAPair, typicality: float) -> float:
     first_sentence = re.split(r"(?<=[.!?])\s", cleaned, maxsplit=1)[0]
     return (
         typicality + 0.2 * pair.validated + 0.1 * pair.corrected + 0.1 * min(len(cleaned) / 400, 1.0)
-        - 0.5 * len(_PLACEHOLDER.findall(cleaned)) - 0.3 * bool(_REFERS_TO_EARLIER.search(first_sentence))
-        - 0.3 * bool(_CONFIRMS_EARLIER.search(pair.answer)) - 0.2 * bool(_LOCAL_DETAIL.search(cleaned))
+        - 0.5 * len(PLACEHOLDER.findall(cleaned)) - 0.3 * bool(REFERS_TO_EARLIER.search(first_sentence))
+        - 0.3 * bool(CONFIRMS_EARLIER.search(pair.answer)) - 0.2 * bool(LOCAL_DETAIL.search(cleaned))
     )
 
 
-def _best_answers(cluster: Cluster) -> Tuple[str, str]:
+# Each audience, the register its answer is said in, and what a counsellor reads about a derived answer.
+REGISTER_OF_AUDIENCE = {"eleve": TU, "parent": VOUS}
+DERIVED_REASONS = {
+    "eleve": "réponse aux élèves dérivée de celle aux parents (vous → tu) : à relire",
+    "parent": "réponse aux parents dérivée de celle aux élèves (tu → vous) : à relire",
+}
+MISSING_REASONS = {
+    "eleve": "aucune réponse utilisable pour les élèves",
+    "parent": "aucune réponse utilisable pour les parents",
+}
+
+
+@dataclass(frozen=True)
+class Candidate:
+    """One counsellor's answer, as the bot could say it, and what is wrong with it."""
+
+    text: str
+    asker_role: str
+    register: str
+    defects: Tuple[str, ...]  # French reasons, empty when it stands alone
+
+
+@dataclass(frozen=True)
+class AnswerChoice:
+    answers: Dict[str, str]  # audience -> text
+    derived: FrozenSet[str]  # the audiences whose answer was converted from the other register
+    missing: FrozenSet[str]  # the audiences without an answer that passes the checks
+    defects: Tuple[str, ...]  # why the candidates were turned down (when some audience has none)
+
+    @property
+    def review_reasons(self) -> Tuple[str, ...]:
+        reasons = [MISSING_REASONS[a] for a in ("eleve", "parent") if a in self.missing]
+        if self.missing:
+            reasons += list(self.defects)
+        reasons += [DERIVED_REASONS[a] for a in ("eleve", "parent") if a in self.derived and a not in self.missing]
+        return tuple(dict.fromkeys(reasons))
+
+
+def _candidate(pair: QAPair) -> Candidate:
+    text = without_the_askers_child(stand_alone(clean_answer(pair.answer)))
+    return Candidate(text, pair.asker_role, register_of(text), tuple(d.reason for d in answer_defects(text)))
+
+
+def _fits(candidate: Candidate, audience: str) -> bool:
+    """Said in the audience's register, or in none; a student answer may say "vous" to a group ("toi et ton tuteur")."""
+    wanted = REGISTER_OF_AUDIENCE[audience]
+    if candidate.register in (wanted, NEUTRAL):
+        return True
+    return audience == "eleve" and candidate.register == "mixed" and not re.search(r"(?i)\b(votre|vos)\b", candidate.text)
+
+
+def _ranked_candidates(cluster: Cluster) -> List[Candidate]:
     answers = [normalise(p.answer) or "-" for p in cluster.pairs]
     similarity = _vectors(answers, analyzer="word", ngram_range=(1, 2)) if len(answers) > 1 else np.ones((1, 1))
     typicality = similarity.mean(axis=1)
     ranked = sorted(
         range(len(cluster.pairs)), key=lambda i: (-_answer_quality(cluster.pairs[i], typicality[i]), cluster.pairs[i].answer)
     )
-    best: Dict[str, str] = {}
-    for index in ranked:
-        best.setdefault(cluster.pairs[index].asker_role, cluster.pairs[index].answer)
-    overall = cluster.pairs[ranked[0]].answer
-    return clean_answer(best.get("eleve", overall)), clean_answer(best.get("parent", overall))
+    return [_candidate(cluster.pairs[i]) for i in ranked]
+
+
+def choose_answers(cluster: Cluster) -> AnswerChoice:
+    """Per audience, the best answer that passes the checks: said in its register, else converted from the other one.
+
+    An audience's own askers' answers come first; an answer converted from the other register is
+    served but marked for review; an audience with neither has none (the entry waits for a counsellor).
+    """
+    ranked = _ranked_candidates(cluster)
+    sound = [c for c in ranked if not c.defects]
+    answers: Dict[str, str] = {}
+    derived, missing = set(), set()
+    for audience in ("eleve", "parent"):
+        native = [c for c in sound if _fits(c, audience)]
+        native.sort(key=lambda c: c.asker_role != audience)  # stable: quality order within each role
+        if native:
+            answers[audience] = native[0].text
+            continue
+        for candidate in sound:
+            converted = convert(candidate.text, REGISTER_OF_AUDIENCE[audience])
+            if converted is not None and not answer_defects(converted):
+                answers[audience], _ = converted, derived.add(audience)
+                break
+        else:
+            missing.add(audience)
+            # What a counsellor starts from: the best answer the audience's own askers got, as it is.
+            own = [c for c in ranked if c.asker_role == audience] or ranked
+            answers[audience] = own[0].text
+    turned_down = tuple(dict.fromkeys(reason for c in ranked for reason in c.defects)) if missing else ()
+    return AnswerChoice(answers, frozenset(derived), frozenset(missing), turned_down)
+
+
+def _best_answers(cluster: Cluster) -> Tuple[str, str]:
+    choice = choose_answers(cluster)
+    return choice.answers["eleve"], choice.answers["parent"]
 
 
 def _sources(cluster: Cluster, limit: int = 3) -> Tuple[str, ...]:
@@ -241,14 +318,6 @@ def _sources(cluster: Cluster, limit: int = 3) -> Tuple[str, ...]:
             counts[url] += 1
             first_seen.setdefault(url, len(first_seen))
     return tuple(sorted(counts, key=lambda u: (-counts[u], first_seen[u]))[:limit])
-
-
-def campaign_year(text: str) -> Optional[int]:
-    """The latest campaign year a dated fact refers to (not the year a rule was created)."""
-    years = [
-        int(m.group(1)) for m in _YEAR.finditer(text) if not _RULE_ORIGIN.search(text[max(0, m.start() - 40) : m.start()])
-    ]
-    return max(years) if years else None
 
 
 def _slug(cluster: Cluster, taken: set) -> str:
@@ -290,7 +359,7 @@ def _title_of(pair: QAPair) -> Tuple[str, bool]:
         return f"{subject[:1].upper()}{subject[1:]} : {without_lead_in(sentence)}", True
     before = re.findall(r"[^.!?]*[^.!?\s][^.!?]*[.!?]+", text[: text.rfind(sentence)])
     context = re.sub(r"\s*\[NOM\]", "", _LEAD_IN.sub("", before[-1].strip())) if before else ""
-    if not context or _PLACEHOLDER.search(context):
+    if not context or PLACEHOLDER.search(context):
         return sentence, False  # nothing before it that a button could show
     return f"{context[:1].upper()}{context[1:]} {sentence}", True
 
@@ -302,37 +371,202 @@ def _keywords(cluster: Cluster, limit: int = 6) -> List[str]:
     return sorted(counts, key=lambda w: (-counts[w], w))[:limit]
 
 
-def display_question(cluster: Cluster) -> str:
-    """The variant that reads best as a button label: self-contained, a real question, not too long."""
+# How a question shows its asker: a student's "je", a parent's "mon fils", or no one ("Combien de vœux… ?").
+_PARENT_VOICE = re.compile(r"(?i)\b(mon|ma|notre|nos|mes) (fils|fille|enfants?|ado|adolescente?|gar[çc]on)\b")
+_FIRST_PERSON = re.compile(r"(?i)\b(je|j'|moi|mon|ma|mes|me|m'|nous|notre|nos)\b|\bj['’]")
+_SECOND_PERSON = re.compile(r"(?i)\b(tu|te|toi|ton|ta|tes|vous|votre|vos)\b|\bt['’]")
+# Texting spellings that a button must not show ("cb de voeux", "jsp", "c koi").
+_SMS = re.compile(
+    r"(?i)\b(c|cb|cmb|jsp|pk|pq|pcq|stp|svp|tkt|jai|jsuis|chui|ya|mdr|bcp|qd|qq|pr|ds|ki|koi|dc|tt|tjrs|slt|bjr|"
+    r"psup|ajd|auj|g|jpeux|jveux|jsais|ct|msg|rdv|pb|dsl|ptet|mm|qqch|qqn|bosser|taf|ingé|ca)\b"
+)
+# Spoken shortcuts a written question does not take: "faut classer…" (il faut), "= possible ?".
+_COLLOQUIAL = re.compile(r"(?i)^faut\b|\s=\s|\bah bon\b|\bvs\b|\bou pas\b")
+# A question that goes on from an earlier one ("Et en PASS ?"), or speaks of someone not named in it
+# ("Que devient sa bourse ?", "Combien de temps il a ?"; not the impersonal "il faut", "il y a").
+_FOLLOWS_ON = re.compile(r"(?i)^(?:et|mais|ok|donc|alors|du coup|ou|sinon|si jamais|concr[èe]tement)\b")
+_SOMEONE_UNNAMED = re.compile(r"(?i)(?<!-)\b(?:lui|elle|elles|ils|il(?! (?:y|faut|est possible|s'agit|reste|suffit|vaut|existe)))\b")
+_CHILD_NAMED = re.compile(r"(?i)\b(?:mon|ma|notre) (?:fils|fille|enfant)\b")
+
+
+# "Peut-elle…", "Combien de temps a-t-il ?": an inverted pronoun with no noun for it ("Le CNED peut-il…" has one).
+_INVERTED_PRONOUN = re.compile(
+    r"(?i)\b(?!(?:faut|agit|a|reste|suffit|vaut|existe)-)\w+-(?:t-)?(?:il|elle|ils|elles)\b")
+_NOUN_SUBJECT_FIRST = re.compile(
+    r"(?i)^(?:(?:comment|quand|pourquoi|o[ùu]|combien|à quel moment)\s+)?(?:le|la|les|l'|un|une|des|ce|cette|mon|ma|notre|nos)\b")
+
+
+def _speaks_of_someone_unnamed(text: str) -> bool:
+    """"Doit-elle payer ?", "Combien de temps il a ?" speak of someone the button does not name; "Ma fille peut-elle…" names her."""
+    if _CHILD_NAMED.search(text):
+        return False
+    return bool(_SOMEONE_UNNAMED.search(text)) or (
+        bool(_INVERTED_PRONOUN.search(text)) and not _NOUN_SUBJECT_FIRST.match(text))
+
+
+# Weaker: a demonstrative or a possessive that may point to something said before ("ces projets", "sa bourse").
+_POINTS_BACK = re.compile(
+    r"(?i)\b(?:ces|cette|cet|ce|sa|son|ses|leur)\b(?! (?:ann[ée]e|campagne|rentr[ée]e|moment|soir|week-end|mois))"
+)
+_ENUMERATION = re.compile(r"^\s*(?:\d+|[a-z])\s*[).:-]\s*")
+_GREETING = re.compile(r"(?i)^(?:bonjour|bonsoir|salut|coucou|hello|re)\b[\s,!.]*")
+
+
+@dataclass(frozen=True)
+class Spelling:
+    """How counsellors spell the words of their answers: the KB's own dictionary, right by construction.
+
+    ``forms``: each word folded (no accents, lower case) -> its most frequent written form ("ca" -> "ça",
+    "preference" -> "préférence", "crous" -> "Crous"); ``known``: every written form, in lower case.
+    """
+
+    forms: Dict[str, str] = field(default_factory=dict)
+    known: FrozenSet[str] = frozenset()
+    lower_case: FrozenSet[str] = frozenset()  # the words the answers write in lower case
+
+    def respell(self, text: str) -> str:
+        """Missing accents and lower-cased acronyms put right, where the answers spell the word one way."""
+
+        def fix(match: re.Match) -> str:
+            word = match.group()
+            lowered = word.lower()
+            written = self.forms.get(fold_accents(lowered))
+            if written is None:
+                return word
+            if lowered in self.known:  # a real word as typed: only "crous" -> "Crous", "cvec" -> "CVEC"
+                lower_case_only = (word == lowered and written.lower() == lowered and lowered not in self.lower_case
+                                   and (written.isupper() or len(word) >= 4))
+                return written if lower_case_only else word
+            return written[:1].upper() + written[1:] if word[:1].isupper() else written
+
+        return re.sub(r"[^\W\d_]+", fix, text)
+
+
+def kb_spelling(clusters: Sequence[Cluster]) -> Spelling:
+    counts: Counter = Counter()
+    for cluster in clusters:
+        for pair in cluster.pairs:
+            text = _URL.sub(" ", clean_answer(pair.answer))
+            # A capital after a full stop says nothing of the word ("Mon conseil…"): sentence openings are left out.
+            counts.update(m.group(2) for m in re.finditer(r"(^|[.!?:]\s*)?([^\W\d_]+)", text) if m.group(1) is None)
+    forms: Dict[str, str] = {}
+    for word, _ in counts.most_common():
+        forms.setdefault(fold_accents(word.lower()), word)
+    return Spelling(forms, frozenset(w.lower() for w in counts), frozenset(w for w in counts if w.islower()))
+
+
+@dataclass(frozen=True)
+class TitleCandidate:
+    text: str
+    completed: bool  # context had to be added in front of it
+    asker_role: str
+    voice: str  # "neutral", "student" (je), "parent" (mon enfant), "addressed" (tu/vous)
+
+
+def _as_a_button(sentence: str) -> str:
+    """Greetings and lead-ins off, a capital first, one space before the question mark."""
+    previous = None
+    while previous != sentence:
+        previous = sentence
+        sentence = _ENUMERATION.sub("", _GREETING.sub("", _LEAD_IN.sub("", sentence.strip())))
+    sentence = re.sub(r"\s*\?+$", " ?", re.sub(r"\s+", " ", sentence)).strip()
+    return sentence[:1].upper() + sentence[1:]
+
+
+def _voice(text: str) -> str:
+    if _PARENT_VOICE.search(text):
+        return "parent"
+    if _FIRST_PERSON.search(text):
+        return "student"
+    return "addressed" if _SECOND_PERSON.search(text) else "neutral"
+
+
+def _for_parents(text: str) -> str:
+    """A parent's question about their son or daughter, about "mon enfant" (the button is shown to every parent)."""
+    text = re.sub(r"\b([Mm])a fille (\w+)-(t-)?elle\b", r"\1on enfant \2-\3il", text)
+    text = re.sub(r"\b([Mm])a fille\b", r"\1on enfant", text)
+    return re.sub(r"\b([Mm])on fils\b", r"\1on enfant", text)
+
+
+def reads_as_a_question(text: str) -> bool:
+    """A complete question: ends with "?", and has a verb or at least two nouns ("Le montant de la CVEC ?")."""
+    if not text.endswith("?") or len(text.split()) < 3:
+        return False
+    doc = parse(text)
+    return any(t.pos_ in ("VERB", "AUX") for t in doc) or sum(t.pos_ in ("NOUN", "PROPN") for t in doc) >= 2
+
+
+def misspelt_words(text: str, spelling: Spelling) -> List[str]:
+    """Texting spellings, and words the KB's answers do not use that spaCy does not know either."""
+    found = [m.group() for m in _SMS.finditer(text)]
+    for token in parse(text):
+        word = token.text.lower()
+        if token.is_alpha and len(word) > 2 and word not in spelling.known and (
+                token.is_oov or fold_accents(word) in spelling.forms) and not token.text.isupper():
+            found.append(token.text)
+    return found
+
+
+def _title_cost(candidate: TitleCandidate, audience: str, keywords: set, spelling: Spelling) -> tuple:
+    text = candidate.text
+    wrong_voice = candidate.voice == ("parent" if audience == "eleve" else "student")
+    return (
+        bool(PLACEHOLDER.search(text) or LOCAL_DETAIL.search(text)),
+        _needs_context(text) or bool(_FOLLOWS_ON.match(text)),
+        _speaks_of_someone_unnamed(text),
+        not reads_as_a_question(text),
+        bool(misspelt_words(text, spelling)),
+        bool(_COLLOQUIAL.search(text)),
+        wrong_voice,
+        candidate.voice == "addressed",
+        candidate.completed or tells_a_personal_situation(text),
+        candidate.voice != "neutral",
+        len(keywords.intersection(normalise(text).split())) < 2,
+        bool(_POINTS_BACK.search(text)),
+        abs(len(text) - 70) // 25,
+        candidate.asker_role != audience,
+        text,
+    )
+
+
+def titles(cluster: Cluster, spelling: Spelling = Spelling()) -> Tuple[str, str]:
+    """The entry's canonical question for the did-you-mean buttons: (students', parents').
+
+    Each is the variant that reads best for its audience: complete, spelt right, standing alone, in no
+    one's voice when one exists (else the audience's own: "je" for a student, "mon enfant" for a parent).
+    ``spelling``: how the KB's answers spell words (missing accents and acronyms are put right first).
+    """
     keywords = set(_keywords(cluster))
+    candidates, seen = [], set()
+    for pair in cluster.pairs:
+        sentence, completed = _title_of(pair)
+        text = spelling.respell(_as_a_button(sentence))
+        if normalise(text) in seen:
+            continue
+        seen.add(normalise(text))
+        candidates.append(TitleCandidate(text, completed, pair.asker_role, _voice(text)))
+    chosen = {}
+    for audience in ("eleve", "parent"):
+        best = min(candidates, key=lambda c: _title_cost(c, audience, keywords, spelling))
+        chosen[audience] = _for_parents(best.text) if audience == "parent" else best.text
+    return chosen["eleve"], chosen["parent"]
 
-    def cost(index: int) -> tuple:
-        sentence, completed = _title_of(cluster.pairs[index])
-        words = normalise(sentence).split()
-        return (
-            bool(_PLACEHOLDER.search(sentence)),
-            _needs_context(sentence),
-            not sentence.endswith("?"),
-            len(keywords.intersection(words)) < 2,
-            bool(re.match(r"(?i)(et|mais|ok|donc|alors|du coup)\b", sentence)),
-            completed,
-            abs(len(sentence) - 70) // 25,
-            cluster.pairs[index].asker_role != "parent",
-            sentence,
-        )
 
-    best = min(range(len(cluster.pairs)), key=cost)
-    return _title_of(cluster.pairs[best])[0]
+def display_question(cluster: Cluster) -> str:
+    """The students' button label (see ``titles``)."""
+    return titles(cluster)[0]
 
 
 def build_entries(clusters: Sequence[Cluster]) -> List[KnowledgeEntry]:
-    ordered = sorted(clusters, key=lambda c: (-len(c.pairs), normalise(display_question(c))))
+    spelling = kb_spelling(clusters)
+    titled = [(cluster, titles(cluster, spelling)) for cluster in clusters]
+    ordered = sorted(titled, key=lambda ct: (-len(ct[0].pairs), normalise(ct[1][0])))
     taken: set = set()
     entries = []
-    for cluster in ordered:
-        title = display_question(cluster)
-        answer_eleve, answer_parent = _best_answers(cluster)
-        year = campaign_year(answer_eleve + " " + answer_parent)
+    for cluster, (title, title_parent) in ordered:
+        choice = choose_answers(cluster)
+        answer_eleve, answer_parent = choice.answers["eleve"], choice.answers["parent"]
+        dated_text = answer_eleve + " " + answer_parent
         variants, seen = [], set()
         for pair in cluster.pairs:
             key = normalise(pair.question)
@@ -343,13 +577,16 @@ def build_entries(clusters: Sequence[Cluster]) -> List[KnowledgeEntry]:
             KnowledgeEntry(
                 id=_slug(cluster, taken),
                 title=title,
+                title_parent=title_parent,
                 answer_eleve=answer_eleve,
                 answer_parent=answer_parent,
                 sources=_sources(cluster),
                 variants=tuple(variants),
                 times_asked=len(cluster.pairs),
-                campaign_year=year,
-                valid_until=date(year + 1, 8, 31) if year else None,
+                campaign_year=campaign_year(dated_text),
+                valid_until=max(filter(None, (valid_until(answer_eleve), valid_until(answer_parent))), default=None),
+                status="review" if choice.missing else "active",
+                review_reasons=choice.review_reasons,
             )
         )
     return entries

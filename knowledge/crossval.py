@@ -60,14 +60,23 @@ class Item:
         return topic_of(self.question) or topic_of(self.previous) or "(aucun thème)"
 
 
+def served(entries: Sequence[KnowledgeEntry]) -> List[KnowledgeEntry]:
+    """The entries the bot serves: those waiting for a counsellor's review ("review") are not in its KB."""
+    return [e for e in entries if e.status == "active"]
+
+
 def items_of(clusters: ClusterResult, entries: Sequence[KnowledgeEntry]) -> List[Item]:
-    """Every mined question, with the entry its cluster became (None for those asked once)."""
-    owner = {(v.conversation_id, normalise(v.text)): e.id for e in entries for v in e.variants}
+    """Every mined question, with the entry its cluster became (None for those asked once).
+
+    The questions of an entry that is not served are questions the KB cannot answer (UNKNOWN).
+    """
+    owner = {(v.conversation_id, normalise(v.text)): e.id for e in served(entries) for v in e.variants}
+    held_back = {(v.conversation_id, normalise(v.text)) for e in entries if e.status != "active" for v in e.variants}
     found: List[Item] = []
     for cluster in clusters.clusters:
         for pair in cluster.pairs:
-            gold = owner.get((pair.conversation_id, normalise(pair.question)))
-            found.append(_item(pair, FAQ, gold))
+            key = (pair.conversation_id, normalise(pair.question))
+            found.append(_item(pair, UNKNOWN) if key in held_back and key not in owner else _item(pair, FAQ, owner.get(key)))
     found += [_item(p, UNKNOWN) for p in clusters.singletons]
     for kind, pairs in ((PERSONAL, clusters.personal_case), (DISTRESS, clusters.distress),
                         (OUT_OF_SCOPE, clusters.out_of_scope)):
@@ -121,6 +130,7 @@ def make_folds(items: Sequence[Item], entries: Sequence[KnowledgeEntry],
 
     ``detectors_for(mined)`` fits the detectors on the mined messages given (and the hand-written data).
     """
+    entries = served(entries)
     groups = np.array([item.group for item in items])
     order = np.random.RandomState(0).permutation(len(entries))
     held_out_of = {entries[i].id: rank % folds for rank, i in enumerate(order)}

@@ -127,17 +127,29 @@ def load_jsonl(path: Path) -> Tuple[List[Conversation], List[LoadError]]:
     return conversations, errors
 
 
+def _rows(reader: csv.DictReader, path: Path, errors: List[LoadError]) -> Iterable[Dict[str, Any]]:
+    """The reader's rows; a row the csv module cannot parse ends the file with an error naming its line."""
+    try:
+        yield from reader
+    except csv.Error as exc:
+        errors.append(LoadError(f"{path}:{reader.line_num}", f"CSV illisible à partir d'ici ({exc})"))
+
+
 def load_csv(path: Path) -> Tuple[List[Conversation], List[LoadError]]:
     """Rows (one per message) grouped by conversation_id, in file order."""
     groups: Dict[str, Dict[str, Any]] = {}
     first_line: Dict[str, int] = {}
     errors: List[LoadError] = []
     with open(path, encoding="utf-8-sig", errors="replace", newline="") as handle:
-        reader = csv.DictReader(handle)
-        missing = [c for c in ("conversation_id", "message_id", "at", "author_id", "text") if c not in (reader.fieldnames or [])]
+        # NUL bytes (a binary file, a broken export) stop Python's csv reader: they carry no text, drop them.
+        reader = csv.DictReader(line.replace("\0", "") for line in handle)
+        try:
+            missing = [c for c in ("conversation_id", "message_id", "at", "author_id", "text") if c not in (reader.fieldnames or [])]
+        except csv.Error as exc:
+            return [], [LoadError(f"{path}:1", f"en-tête CSV illisible ({exc})")]
         if missing:
             return [], [LoadError(f"{path}:1", f"colonnes manquantes : {', '.join(missing)}")]
-        for row in reader:
+        for row in _rows(reader, path, errors):
             line = reader.line_num
             conversation_id = (row.get("conversation_id") or "").strip()
             if not conversation_id:

@@ -53,15 +53,19 @@ class BuildResult:
 
 
 def build_knowledge(
-    transcripts: Sequence[Path], *, ner: Optional[NerFunction], progress: Callable = _no_progress
+    transcripts: Sequence[Path], *, ner: Optional[NerFunction], progress: Callable = _no_progress,
+    extra: Sequence[Conversation] = (),
 ) -> BuildResult:
+    """Every stage but the writes; ``extra`` conversations join the loaded ones (``knowledge.seeded`` uses it)."""
     conversations, errors = load_corpus(transcripts)
+    conversations = [*conversations, *extra]
     anonymised, report = Anonymiser(ner).anonymise(conversations, progress=progress)
     pairs = extract_pairs(anonymised)
     clusters = cluster_pairs(pairs)
     entries = build_entries(clusters.clusters)
+    # Rasa learns only the entries the bot serves; those waiting for a counsellor's review join once reviewed.
     files = render(
-        entries,
+        [entry for entry in entries if entry.status == "active"],
         {
             "personal_case": clusters.personal_case_questions,
             "distress": clusters.distress_questions,

@@ -5,7 +5,7 @@ written before anything else happens to it (so nothing is lost if the bot is
 down), with the client's own id so that a message sent twice (a retry after a
 lost connection) is kept once.  Erasing a conversation (the person's "Effacer la
 conversation", or the end of its retention, ``orientbot.retention``) deletes its
-messages and feedback, redacts its tickets (``orientbot.tickets.redact``) and
+messages, feedback and retrieval codes, redacts its tickets (``orientbot.tickets.redact``) and
 deletes Rasa's tracker events for it (``delete_tracker_events``).
 """
 from __future__ import annotations
@@ -20,6 +20,7 @@ from sqlalchemy.engine import Engine
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
+from orientbot import pickup
 from orientbot.db import ChatMessage, Feedback, Ticket, as_utc
 from orientbot.tickets import redact
 
@@ -99,6 +100,8 @@ def erase(session: Session, *, sender_id: str, now: Optional[datetime] = None) -
     tickets = list(session.execute(select(Ticket).where(Ticket.sender_id == sender_id)).scalars())
     for ticket in tickets:
         redact(ticket, now=now)
+    # A retrieval code would still show the counsellor's answer (orientbot.pickup): it goes with the words.
+    pickup.erase_for_tickets(session, [ticket.id for ticket in tickets])
     return Erased(int(messages or 0), int(feedback or 0), len(tickets))
 
 

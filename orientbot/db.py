@@ -3,7 +3,8 @@
 Owns the schema of the knowledge base (entries, their question variants and
 provenance), of handoff tickets and their history, of the chat log the widget
 shows, of counsellors' accounts and sessions, of KB proposals made from the
-console, of feedback on answers, of the settings an admin edits and of the outbox of
+console and of the history of counsellors' changes to entries (``KBEntryVersion``),
+of feedback on answers, of the settings an admin edits and of the outbox of
 answers to send by e-mail or to the ENT (``Delivery``).  Nothing is created at import time: callers
 build an engine from a URL (SQLite by default, PostgreSQL in production) and
 pass sessions to the repository functions in ``orientbot.kb`` and
@@ -62,8 +63,19 @@ class KBEntry(Base):
     times_asked = Column(Integer, nullable=False, default=0)
     campaign_year = Column(Integer, nullable=True)
     valid_until = Column(Date, nullable=True)
+    # "active" (served), "review" (held back until a counsellor reviews it), "retired", "merged" (into ``merged_into``).
     status = Column(String(20), nullable=False, default="active")
     origin = Column(String(20), nullable=False, default="pipeline")
+    # The canonical question in the parents' register ("vous"); ``title`` is the students' ("tu").
+    title_parent = Column(Text, nullable=False, default="")
+    # Why a counsellor should look at it (failed answer checks, a register derived by the pipeline, out of date…);
+    # empty once reviewed.
+    review_reasons = Column(JSON, nullable=False, default=list)
+    reviewed_by = Column(Integer, ForeignKey("counsellors.id"), nullable=True)
+    reviewed_at = Column(DateTime(timezone=True), nullable=True)
+    # Counsellors changed its title, answers, sources or validity in the console: a rebuild keeps those.
+    edited = Column(Boolean, nullable=False, default=False)
+    merged_into = Column(String(120), nullable=True)
     created_at = Column(DateTime(timezone=True), nullable=False, default=utcnow)
     updated_at = Column(DateTime(timezone=True), nullable=False, default=utcnow, onupdate=utcnow)
 
@@ -165,6 +177,25 @@ class Delivery(Base):
     updated_at = Column(DateTime(timezone=True), nullable=False, default=utcnow)
 
 
+class PickupCode(Base):
+    """A retrieval code for a deferred ticket's answer (``orientbot.pickup``): only its keyed hash is kept.
+
+    Deleted with the conversation (``orientbot.chatlog.erase``), with its ticket and once expired
+    (``orientbot.retention``).
+    """
+
+    __tablename__ = "pickup_codes"
+
+    id = Column(Integer, primary_key=True, autoincrement=True)
+    ticket_id = Column(String(36), ForeignKey("tickets.id"), nullable=False, index=True)
+    code_hash = Column(String(64), nullable=False, unique=True)
+    created_at = Column(DateTime(timezone=True), nullable=False, default=utcnow)
+    expires_at = Column(DateTime(timezone=True), nullable=False, index=True)
+    # How often the answer was read with it, and when last: shown to nobody, kept for the school's audit.
+    reads = Column(Integer, nullable=False, default=0)
+    last_used_at = Column(DateTime(timezone=True), nullable=True)
+
+
 class ChatMessage(Base):
     """A message of a conversation as the chat window shows it: from the person, the bot or a counsellor."""
 
@@ -232,6 +263,29 @@ class KBProposal(Base):
     created_entry_id = Column(String(120), nullable=True)
     created_at = Column(DateTime(timezone=True), nullable=False, default=utcnow)
     reviewed_at = Column(DateTime(timezone=True), nullable=True)
+    # "knowledge": new knowledge from a ticket (``orientbot.proposals``); otherwise a counsellor's change to the
+    # entry ``target_entry_id`` waiting for an admin ("edit", "merge", "split", "retire", "restore", "review"),
+    # described by ``payload`` (``orientbot.kb_admin``).
+    kind = Column(String(20), nullable=False, default="knowledge")
+    payload = Column(JSON, nullable=True)
+
+
+class KBEntryVersion(Base):
+    """One change made to a KB entry from the console: who, when, what it was before and after (JSON snapshots)."""
+
+    __tablename__ = "kb_entry_versions"
+
+    id = Column(Integer, primary_key=True, autoincrement=True)
+    # No foreign key: a KB rebuild deletes and rewrites the pipeline's entries, their history stays.
+    entry_id = Column(String(120), nullable=False, index=True)
+    # Who made the change; ``approved_by`` is the admin who approved it when it was a counsellor's proposal.
+    counsellor_id = Column(Integer, ForeignKey("counsellors.id"), nullable=True)
+    approved_by = Column(Integer, ForeignKey("counsellors.id"), nullable=True)
+    proposal_id = Column(Integer, nullable=True)
+    at = Column(DateTime(timezone=True), nullable=False, default=utcnow)
+    action = Column(String(20), nullable=False)
+    before = Column(JSON, nullable=True)
+    after = Column(JSON, nullable=True)
 
 
 class Feedback(Base):

@@ -7,6 +7,13 @@ for an ENT integrator, docs/ent-webhook.md), the wording of the e-mail, and
 ``send_due``, which sends the ``Delivery`` rows ``orientbot.workflow.reply`` wrote,
 with retries and exponential back-off.  Once an e-mail is delivered the address is
 erased from the ticket, which keeps only "delivered by e-mail on …" (a ``TicketEvent``).
+An address the relay refuses for good (5xx) is erased too, and the conversation says so to the
+person, who still has the answer there and with the retrieval code (``orientbot.pickup``).
+
+It also owns the on-call alert (``OnCallChannel``, ``queue_on_call``): an urgent ticket written while the
+service is closed queues a delivery on the channel ``on_call``, sent through the same outbox to
+``mail.on_call_address`` with the ticket's link in the console, its priority, reason and time, and nothing
+the person wrote.
 
 Exactly once: a delivery is *claimed* (one conditional UPDATE to ``sending``, committed)
 before anything is sent, and marked ``sent`` or ``failed`` after.  Two senders never
@@ -39,6 +46,7 @@ from datetime import datetime, timedelta
 from email.message import EmailMessage
 from email.utils import make_msgid
 from typing import Dict, List, Mapping, Optional, Protocol, Sequence, Tuple
+from zoneinfo import ZoneInfo
 
 from sqlalchemy import select, update
 from sqlalchemy.engine import Engine
@@ -62,6 +70,7 @@ logger = logging.getLogger(__name__)
 SIGNATURE_HEADER = "X-Orientbot-Signature"
 TIMESTAMP_HEADER = "X-Orientbot-Timestamp"
 DELIVERY_HEADER = "X-Orientbot-Delivery"
+PARIS = ZoneInfo("Europe/Paris")
 INTERRUPTED = ("envoi interrompu (arrêt du programme d'envoi) : la réponse a peut-être été reçue ; "
                "vérifiez auprès de la famille avant de la renvoyer")
 
@@ -88,12 +97,15 @@ class Outgoing:
     sources: Tuple[str, ...] = ()
     link: str = ""
     address: Optional[str] = None  # e-mail only
+    # The on-call alert's facts (``OnCallChannel``): never the person's words.
+    priority: str = ""
+    reason: str = ""
 
 
 class Channel(Protocol):
     """One way of reaching a family: ``send`` delivers or raises ``DeliveryFailed``."""
 
-    name: str  # the ``Delivery.channel`` it serves: "email" or "ent"
+    name: str  # the ``Delivery.channel`` it serves: "email", "ent" or "on_call"
 
     def send(self, outgoing: Outgoing) -> None: ...
 
@@ -119,6 +131,15 @@ WORDING = {
     },
 }
 SIGNATURE = "Le service d'orientation"
+# Written into the conversation when the e-mail can never be sent (the relay refused the address…).
+UNDELIVERABLE = {
+    "parent": ("L'e-mail annonçant la réponse du conseiller n'a pas pu être envoyé : l'adresse indiquée a été "
+               "refusée par le serveur de messagerie, et elle n'est pas conservée. La réponse est ci-dessus, "
+               "dans cette conversation, et vous pouvez aussi la lire avec votre code de réponse."),
+    "eleve": ("L'e-mail annonçant la réponse du conseiller n'a pas pu être envoyé : l'adresse indiquée a été "
+              "refusée par le serveur de messagerie, et elle n'est pas gardée. La réponse est ci-dessus, "
+              "dans cette conversation, et tu peux aussi la lire avec ton code de réponse."),
+}
 
 
 def compose_email(outgoing: Outgoing, *, sender: str) -> EmailMessage:
@@ -174,7 +195,10 @@ class SmtpChannel:
     def send(self, outgoing: Outgoing) -> None:
         if not outgoing.address:
             raise DeliveryFailed("plus d'adresse e-mail pour ce ticket (effacée avec la conversation)", final=True)
-        message = compose_email(outgoing, sender=self.settings.sender)
+        self.transmit(compose_email(outgoing, sender=self.settings.sender))
+
+    def transmit(self, message: EmailMessage) -> None:
+        """Hand ``message`` to the relay, or raise ``DeliveryFailed`` (``final``: the address is refused for good)."""
         mail = self.settings
         try:
             if mail.security == "tls":
@@ -196,8 +220,63 @@ class SmtpChannel:
             raise DeliveryFailed(f"identifiants refusés par le serveur de messagerie ({error.smtp_code})") from error
         except smtplib.SMTPResponseException as error:
             raise DeliveryFailed(f"refus du serveur de messagerie ({error.smtp_code} {_text(error.smtp_error)})") from error
+        except smtplib.SMTPNotSupportedError as error:  # an accented address and a relay without SMTPUTF8
+            raise DeliveryFailed("adresse refusée : le serveur de messagerie n'accepte pas les adresses accentuées",
+                                 final=True) from error
         except (OSError, smtplib.SMTPException) as error:
             raise DeliveryFailed(f"serveur de messagerie injoignable ({error.__class__.__name__}: {error})") from error
+
+
+# --- the on-call alert ---------------------------------------------------------------------------------------
+
+ON_CALL_SUBJECT = "Orientation : demande urgente reçue hors des heures d'ouverture"
+
+
+def compose_on_call(outgoing: Outgoing, *, sender: str, to: str, console_url: str) -> EmailMessage:
+    """The alert: the ticket's link, priority, reason and time (Paris); the counsellor reads the rest in the console."""
+    from orientbot.tickets import REASON_LABELS  # the console's own words for the reasons
+
+    when = as_utc(outgoing.answered_at).astimezone(PARIS).strftime("%d/%m/%Y à %H:%M")
+    link = f"{console_url.rstrip('/')}/tickets/{outgoing.ticket_id}"
+    message = EmailMessage()
+    message["Subject"] = ON_CALL_SUBJECT
+    message["From"], message["To"] = sender, to
+    domain = sender.rpartition("@")[2].strip(" >") or "orientbot.invalid"
+    message["Message-ID"] = make_msgid(idstring=f"delivery-{outgoing.delivery_id}", domain=domain)
+    message["Auto-Submitted"] = "auto-generated"
+    message.set_content("\n".join([
+        "Bonjour,", "",
+        "Une demande urgente est arrivée dans la fenêtre de discussion alors que le service est fermé.", "",
+        f"Priorité : {'urgente' if outgoing.priority == 'urgent' else outgoing.priority}",
+        f"Motif : {REASON_LABELS.get(outgoing.reason, outgoing.reason)}",
+        f"Reçue le : {when} (heure de Paris)", "",
+        "Le ticket, à lire dans la console des conseillers (connexion nécessaire) :", link, "",
+        "La personne a reçu les numéros d'urgence. Ce message ne contient volontairement rien de ce qu'elle a écrit.",
+        "", SIGNATURE]))
+    return message
+
+
+class OnCallChannel:
+    """The on-call alert, by e-mail through the same relay as the answers (``mail.on_call_address``)."""
+
+    name = "on_call"
+
+    def __init__(self, settings: MailSettings, *, password: Optional[str] = None) -> None:
+        if not settings.on_call_address:
+            raise ValueError("mail.on_call_address is needed to alert anyone")
+        self.settings, self._smtp = settings, SmtpChannel(settings, password=password)
+
+    def send(self, outgoing: Outgoing) -> None:
+        self._smtp.transmit(compose_on_call(outgoing, sender=self.settings.sender, to=self.settings.on_call_address,
+                                            console_url=self.settings.console_url))
+
+
+def queue_on_call(session, *, ticket_id: str, now: datetime) -> Delivery:
+    """Queue the on-call alert of ``ticket_id`` (in the caller's transaction: written with what triggers it)."""
+    row = Delivery(ticket_id=ticket_id, message_id=None, channel="on_call", status="queued",
+                   next_attempt_at=as_utc(now), created_at=now, updated_at=now)
+    session.add(row)
+    return row
 
 
 _ADDRESS = re.compile(r"[^\s<>()\[\]:;,\"']+@[^\s<>()\[\]:;,\"']+")
@@ -288,6 +367,10 @@ def _claim(engine: Engine, delivery_id: int, *, now: datetime) -> bool:
 
 def _outgoing(session, delivery: Delivery, *, link: str) -> Optional[Outgoing]:
     ticket = session.get(Ticket, delivery.ticket_id)
+    if delivery.channel == "on_call":  # facts only: still sent when the conversation was erased meanwhile
+        return None if ticket is None else Outgoing(
+            delivery_id=delivery.id, ticket_id=ticket.id, conversation="", audience=ticket.audience, answer="",
+            answered_at=as_utc(ticket.created_at), priority=ticket.priority, reason=ticket.reason)
     message = session.get(ChatMessage, delivery.message_id) if delivery.message_id is not None else None
     if ticket is None or message is None or message.erased or not message.text:
         return None
@@ -325,6 +408,20 @@ def _mark_failed(engine: Engine, delivery_id: int, *, now: datetime, reason: str
         # The reason outlives the address (shown in the console, kept with the ticket): no address in it.
         delivery.status, delivery.reason, delivery.updated_at = "failed", _ADDRESS.sub("[adresse]", reason)[:1000], now
         delivery.next_attempt_at = None if final else now + retry_delay(delivery.attempts, settings)
+        if final and delivery.channel == "email":
+            _give_up_email(session, delivery, now=now)
+
+
+def _give_up_email(session, delivery: Delivery, *, now: datetime) -> None:
+    """An e-mail that will never leave: the address goes, and the person is told in the conversation."""
+    ticket = session.get(Ticket, delivery.ticket_id)
+    message = session.get(ChatMessage, delivery.message_id) if delivery.message_id is not None else None
+    if ticket is None or message is None:  # the conversation was erased: nobody to tell
+        return
+    ticket.contact_email, ticket.updated_at = None, now
+    words = UNDELIVERABLE["parent" if ticket.audience == "parent" else "eleve"]
+    session.add(ChatMessage(sender_id=ticket.sender_id, author="system", text=words, ticket_id=ticket.id,
+                            payload={"kind": "undeliverable"}, created_at=now))
 
 
 def send_due(engine: Engine, channels: Mapping[str, Channel], now: datetime, *,
@@ -349,7 +446,7 @@ def send_due(engine: Engine, channels: Mapping[str, Channel], now: datetime, *,
                 raise DeliveryFailed("la conversation a été effacée : plus rien à envoyer", final=True)
             channel.send(outgoing)
         except DeliveryFailed as error:
-            logger.warning("delivery %s failed: %s", delivery_id, error.reason)
+            logger.warning("delivery %s failed: %s", delivery_id, _ADDRESS.sub("[adresse]", error.reason))  # no address in logs
             _mark_failed(engine, delivery_id, now=now, reason=error.reason, final=error.final, settings=settings)
             report.failed.append(delivery_id)
         except Exception as error:  # a bug in a channel must not leave the row claimed for ever
@@ -364,10 +461,13 @@ def send_due(engine: Engine, channels: Mapping[str, Channel], now: datetime, *,
 
 
 def channels_from_settings(settings) -> Dict[str, Channel]:
-    """The channels the settings configure: e-mail with ``mail.host``, the ENT with ``delivery.ent_webhook_url``."""
+    """The channels the settings configure: e-mail with ``mail.host`` (and the on-call alert with
+    ``mail.on_call_address``), the ENT with ``delivery.ent_webhook_url``."""
     channels: Dict[str, Channel] = {}
     if settings.mail.host:
         channels["email"] = SmtpChannel(settings.mail)
+        if settings.mail.on_call_address:
+            channels["on_call"] = OnCallChannel(settings.mail)
     if settings.delivery.ent_webhook_url:
         secret = settings.delivery.ent_webhook_secret or os.environ.get(settings.delivery.ent_webhook_secret_env, "")
         channels["ent"] = WebhookChannel(settings.delivery.ent_webhook_url, secret)

@@ -30,6 +30,8 @@ MAX_QUESTION_CHARS = 500
 MAX_ANSWER_CHARS = 5000
 MAX_TITLE_CHARS = 200
 STATUSES = ("proposed", "approved", "rejected")
+# The kind of the proposals made here (new knowledge from a ticket); ``orientbot.kb_admin`` records others.
+KNOWLEDGE_KIND = "knowledge"
 
 
 class ProposalError(ValueError):
@@ -71,7 +73,8 @@ def propose(session: Session, *, proposed_by: int, questions: Sequence[str], ans
 
 
 def proposals(session: Session, *, status: Optional[str] = None, limit: int = 100) -> List[KBProposal]:
-    query = select(KBProposal)
+    # Counsellors' edits of existing entries are proposals too, reviewed on /knowledge/changes (orientbot.kb_admin).
+    query = select(KBProposal).where(KBProposal.kind == KNOWLEDGE_KIND)
     if status:
         query = query.where(KBProposal.status == status)
     return list(session.execute(query.order_by(KBProposal.created_at.desc(), KBProposal.id.desc()).limit(limit)).scalars())
@@ -79,7 +82,7 @@ def proposals(session: Session, *, status: Optional[str] = None, limit: int = 10
 
 def _pending(session: Session, proposal_id: int) -> KBProposal:
     proposal = session.get(KBProposal, proposal_id)
-    if proposal is None:
+    if proposal is None or proposal.kind != KNOWLEDGE_KIND:
         raise ProposalError("cette proposition n'existe pas")
     if proposal.status != "proposed":
         raise ProposalError("cette proposition a déjà été examinée")

@@ -7,8 +7,9 @@ Owns the retention rule of docs/privacy.md, as one pure function over two engine
   person erases it (``orientbot.chatlog.erase``: messages and feedback deleted, tickets redacted), unless
   one of its tickets is still open; Rasa's tracker events of conversations idle that long are deleted
   too (the REST channel's included);
-* a ticket closed more than ``privacy.ticket_days`` ago is deleted with its history and its deliveries (its proposals to the
-  knowledge base stay, anonymised, without the link to it).
+* a ticket closed more than ``privacy.ticket_days`` ago is deleted with its history, its deliveries and its
+  retrieval codes (its proposals to the knowledge base stay, anonymised, without the link to it);
+* a retrieval code (``orientbot.pickup``) past its expiry is deleted.
 """
 from __future__ import annotations
 
@@ -23,12 +24,11 @@ from sqlalchemy import delete, func, select, update
 from sqlalchemy import text as sql_text
 from sqlalchemy.engine import Engine
 
-from orientbot import chatlog
+from orientbot import chatlog, pickup
 from orientbot.db import ChatMessage, Delivery, Feedback, KBProposal, Ticket, TicketEvent, as_utc, session_scope
 from orientbot.settings import PROJECT_ROOT, Settings
 from orientbot.tickets import ERASED_TEXT, redact
-
-OPEN_STATUSES = ("new", "taken", "answered", "reopened")
+from orientbot.workflow import OPEN_STATUSES
 
 
 @dataclass(frozen=True)
@@ -38,6 +38,7 @@ class PurgeReport:
     feedback: int = 0
     tickets_redacted: int = 0
     tickets_deleted: int = 0
+    pickup_codes: int = 0
     tracker_conversations: int = 0
     tracker_events: int = 0
 
@@ -47,7 +48,7 @@ def purge(engine: Engine, *, now: datetime, conversation_days: int, ticket_days:
     """Erase what is older than the retention periods, as of ``now``; returns what was done."""
     conversation_cutoff = now - timedelta(days=conversation_days)
     ticket_cutoff = now - timedelta(days=ticket_days)
-    counts = dict(conversations=0, messages=0, feedback=0, tickets_redacted=0)
+    counts = dict(conversations=0, messages=0, feedback=0, tickets_redacted=0, pickup_codes=0)
     with session_scope(engine) as session:
         last_message = (
             select(ChatMessage.sender_id).group_by(ChatMessage.sender_id)
@@ -87,7 +88,9 @@ def purge(engine: Engine, *, now: datetime, conversation_days: int, ticket_days:
                             .execution_options(synchronize_session=False))
             session.execute(delete(Delivery).where(Delivery.ticket_id.in_(old_tickets))
                             .execution_options(synchronize_session=False))
+            pickup.erase_for_tickets(session, old_tickets)
             session.execute(delete(Ticket).where(Ticket.id.in_(old_tickets)).execution_options(synchronize_session=False))
+        counts["pickup_codes"] = pickup.purge_expired(session, now=now)
     tracker_conversations = tracker_events = 0
     if tracker_engine is not None:
         tracker_conversations, tracker_events = _purge_tracker(

@@ -1,8 +1,8 @@
 """The one settings object.
 
 Owns every tunable of the project: where the data lives (one SQLAlchemy URL),
-the answer gate's thresholds, the handoff spool, the mail relay and the outbox's retries.  Values come from
-``orientbot.yml`` at the project root, then from environment variables
+the answer gate's thresholds, the handoff spool, the mail relay, the outbox's retries and the retrieval
+codes.  Values come from ``orientbot.yml`` at the project root, then from environment variables
 (``ORIENTBOT_DATABASE_URL``, ``ORIENTBOT_CONFIG``...), so that one process can be
 pointed at PostgreSQL without touching a file.
 """
@@ -130,6 +130,26 @@ class MailSettings:
     # Where the family finds the conversation again (the ENT page with the chat window); in every e-mail.
     base_url: str = ""
     timeout_seconds: int = 20
+    # Who is told, by e-mail, of an urgent ticket written while the service is closed (a duty counsellor,
+    # the head's office…): the ticket's link in the console, its priority, reason and time, never the words.
+    # Empty: nobody (the urgent ticket waits at the top of the queue for the next opening).
+    on_call_address: str = ""
+    # The console's address as the on-call person opens it (the link in that e-mail).
+    console_url: str = "http://127.0.0.1:5080"
+
+
+@dataclass(frozen=True)
+class PickupSettings:
+    """Retrieval codes (``orientbot.pickup``): an evening answer read with a code, without leaving an address."""
+
+    # 8 characters of a 31-letter alphabet: about 8.5e11 codes, against a few guesses a minute per address.
+    code_length: int = 8
+    # A code stops working this long after the handoff (it also goes when the conversation is erased).
+    expiry_days: int = 30
+    # Guesses allowed per client address and minute on the page (a whole school behind one address shares them).
+    checks_per_minute_per_address: int = 10
+    # The page as a family opens it (the bot's public address + /webhooks/chat/reponse), said in the bot's reply.
+    page_url: str = "http://127.0.0.1:5005/webhooks/chat/reponse"
 
 
 @dataclass(frozen=True)
@@ -169,6 +189,7 @@ class Settings:
     detectors: DetectorSettings = field(default_factory=DetectorSettings)
     mail: MailSettings = field(default_factory=MailSettings)
     delivery: DeliverySettings = field(default_factory=DeliverySettings)
+    pickup: PickupSettings = field(default_factory=PickupSettings)
 
 
 def _coerce(value: Any, like: Any) -> Any:

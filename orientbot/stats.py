@@ -23,7 +23,7 @@ from orientbot.db import Feedback, KBEntry, Ticket, as_utc
 from orientbot.tickets import REASONS
 
 # Reasons that mean the KB had no answer: the questions worth turning into knowledge.
-UNANSWERED_REASONS = ("not_understood", "none_of_the_suggestions", "personal_case")
+UNANSWERED_REASONS = ("not_understood", "none_of_the_suggestions", "personal_case", "out_of_date")
 EXAMPLES_PER_GROUP = 3
 
 

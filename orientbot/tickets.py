@@ -14,19 +14,21 @@ import os
 import threading
 import uuid
 from dataclasses import asdict, dataclass, field
-from datetime import datetime, timezone
+from datetime import datetime, timedelta, timezone
 from pathlib import Path
 from typing import Any, Dict, List, Optional, Protocol
 
+from sqlalchemy import select
 from sqlalchemy.engine import Engine
 from sqlalchemy.exc import SQLAlchemyError
 
 from orientbot.db import Ticket, as_utc, session_scope
+from orientbot.workflow import OPEN_STATUSES
 
 logger = logging.getLogger(__name__)
 
 PRIORITIES = ("urgent", "normal")
-REASONS = ("distress", "asked_for_human", "personal_case", "not_understood", "none_of_the_suggestions")
+REASONS = ("distress", "asked_for_human", "personal_case", "not_understood", "none_of_the_suggestions", "out_of_date")
 MODES = ("live", "deferred")
 REASON_LABELS = {
     "distress": "détresse ou danger",
@@ -34,6 +36,7 @@ REASON_LABELS = {
     "personal_case": "situation personnelle",
     "not_understood": "question non comprise par le bot",
     "none_of_the_suggestions": "aucune suggestion du bot ne convenait",
+    "out_of_date": "la réponse de la base porte sur une campagne passée",
 }
 AUDIENCE_LABELS = {"eleve": "Un élève", "parent": "Un parent"}
 SUMMARY_QUOTE_CHARS = 280
@@ -92,6 +95,8 @@ class NewTicket:
 class TicketReceipt:
     ticket_id: str
     stored: bool  # False: only spooled on disk, the database was unreachable
+    # False: the same request was already an open ticket (a message resent after a lost reply), joined to it.
+    new: bool = True
 
 
 class TicketSink(Protocol):
@@ -101,15 +106,19 @@ class TicketSink(Protocol):
 class TicketStore:
     """Writes tickets to the database, or to the spool when the database is down."""
 
-    def __init__(self, engine: Engine, spool_path: Path) -> None:
+    def __init__(self, engine: Engine, spool_path: Path, *, resend_window: timedelta = timedelta(minutes=10)) -> None:
         self._engine = engine
         self._spool_path = Path(spool_path)
         self._lock = threading.Lock()
+        self._resend_window = resend_window
 
     def open_ticket(self, ticket: NewTicket) -> TicketReceipt:
         with self._lock:
             self._flush_spool()
             try:
+                earlier = self._same_open_request(ticket)
+                if earlier is not None:
+                    return TicketReceipt(earlier, stored=True, new=False)
                 self._insert([ticket], spooled=False)
                 return TicketReceipt(ticket.id, stored=True)
             except SQLAlchemyError:
@@ -121,6 +130,20 @@ class TicketStore:
         """Move spooled tickets into the database; returns how many were moved."""
         with self._lock:
             return self._flush_spool()
+
+    def _same_open_request(self, ticket: NewTicket) -> Optional[str]:
+        """An open ticket of the same conversation, for the same words and reason, opened moments ago.
+
+        A message resent because its reply was lost (a server killed mid-request, a dropped connection)
+        runs the handoff again: the request joins the ticket it already opened instead of doubling it.
+        """
+        since = as_utc(datetime.fromisoformat(ticket.created_at)) - self._resend_window
+        with session_scope(self._engine) as session:
+            return session.execute(
+                select(Ticket.id).where(Ticket.sender_id == ticket.sender_id, Ticket.question == ticket.question,
+                                        Ticket.reason == ticket.reason, Ticket.status.in_(OPEN_STATUSES),
+                                        Ticket.created_at >= since).limit(1)
+            ).scalars().first()
 
     def _insert(self, tickets: List[NewTicket], *, spooled: bool) -> None:
         with session_scope(self._engine) as session:

@@ -61,6 +61,9 @@
       emailLabel: "Ton adresse e-mail",
       consent: "J'accepte que mon adresse e-mail serve uniquement à m'envoyer cette réponse.",
       contactSaved: { ent: "La réponse arrivera dans ta messagerie de l'ENT.", email: "La réponse arrivera par e-mail." },
+      pickupCode: "Ton code de réponse :",
+      pickupNote: "Note-le : il permet de lire la réponse sans donner d'adresse.",
+      contactOther: function (code) { return "Tu peux aussi lire la réponse sans adresse, avec ton code " + code + " (lien « " + COMMON.pickupLink + " » dans la conversation)."; },
       eraseConfirm: "Effacer toute la conversation ? Tes messages et les réponses seront supprimés du serveur et tu ne pourras plus les relire. Si tu as demandé à parler à un conseiller, le service garde seulement la date, le motif et le thème de ta demande, sans tes messages : cela lui sert à savoir combien de demandes il reçoit et s'il y répond à temps.",
       tooFast: "Tu envoies beaucoup de messages en peu de temps : ton message partira tout seul dans quelques instants.",
       offlineBody: "Tes messages sont gardés et partiront dès que la connexion reviendra. Tu peux aussi :",
@@ -92,6 +95,9 @@
       emailLabel: "Votre adresse e-mail",
       consent: "J'accepte que mon adresse e-mail serve uniquement à m'envoyer cette réponse.",
       contactSaved: { ent: "La réponse arrivera dans votre messagerie de l'ENT.", email: "La réponse arrivera par e-mail." },
+      pickupCode: "Votre code de réponse :",
+      pickupNote: "Notez-le : il permet de lire la réponse sans laisser d'adresse.",
+      contactOther: function (code) { return "Vous pouvez aussi lire la réponse sans adresse, avec votre code " + code + " (lien « " + COMMON.pickupLink + " » dans la conversation)."; },
       eraseConfirm: "Effacer toute la conversation ? Vos messages et les réponses seront supprimés du serveur et vous ne pourrez plus les relire. Si vous avez demandé à parler à un conseiller, le service garde seulement la date, le motif et le thème de votre demande, sans vos messages : cela lui sert à savoir combien de demandes il reçoit et s'il y répond à temps.",
       tooFast: "Vous envoyez beaucoup de messages en peu de temps : votre message partira de lui-même dans quelques instants.",
       offlineBody: "Vos messages sont gardés et partiront dès que la connexion reviendra. Vous pouvez aussi :",
@@ -124,6 +130,7 @@
     email: "Par e-mail",
     contactSubmit: "Valider",
     contactChange: "Modifier",
+    pickupLink: "Lire la réponse avec ce code",
     handedBack: "Le conseiller a rendu la main au bot.",
     offlineTitle: "Le service ne répond pas pour le moment.",
     offlineUrgent: "en cas d'urgence : " + EMERGENCY.map(function (line) { return line.number; }).join(", ") + ".",
@@ -254,6 +261,10 @@
     ".email{display:block;margin:.3em 0}",
     ".email input{display:block;width:100%;min-height:44px;margin-top:.2em;padding:.4em .5em;border:2px solid #6b7280;border-radius:6px;background:#fff}",
     ".error{margin:.3em 0 0;color:#b91c1c;font-weight:600}",
+    ".pickup{margin-top:.4em;padding:.45em .65em;border:2px dashed var(--accent);border-radius:8px;background:#fff;font-size:.9em}",
+    ".pickup p{margin:0 0 .2em}",
+    ".pickup .code{font-family:ui-monospace,Consolas,monospace;font-size:1.15em;letter-spacing:.08em;white-space:nowrap}",
+    ".pickup a{display:inline-block;min-height:32px;padding:.2em 0;color:var(--accent);text-decoration:underline;font-weight:600}",
     ".log{position:relative;flex:1;min-height:6em;overflow-y:auto;padding:.75em;background:#f3f4f6;overscroll-behavior:contain}",
     ".msg{display:flex;flex-direction:column;max-width:88%;margin:0 0 .7em}",
     ".msg.user{margin-left:auto;align-items:flex-end}",
@@ -801,8 +812,21 @@
       })));
     }
     if (payload.handoff) { lastHandoff = payload.handoff; renderUrgent(); }
+    if (payload.handoff && typeof payload.handoff.pickup_code === "string") node.appendChild(pickupNode(payload.handoff));
     if (isCounsellor) lastHandoff = null;
     return node;
+  }
+  // Le soir, le code qui permet de lire la réponse sans laisser d'adresse, et le lien vers la page du bot
+  // (le code voyage après « # » : le navigateur ne l'envoie pas au serveur, la page le remplit elle-même).
+  var pickup = null;
+  function pickupNode(handoff) {
+    var path = /^\/webhooks\/chat\/[a-z]+$/.test(handoff.pickup_path || "") ? handoff.pickup_path : "/webhooks/chat/reponse";
+    pickup = { code: handoff.pickup_code, url: config.botUrl + path + "#" + encodeURIComponent(handoff.pickup_code) };
+    return el("div", { className: "pickup" }, [
+      el("p", {}, [T.pickupCode + " ", el("strong", { className: "code", text: pickup.code })]),
+      el("p", { text: T.pickupNote }),
+      link(pickup.url, COMMON.pickupLink)
+    ]);
   }
   function systemNode(id, text) {
     return el("div", { className: "msg system", "data-id": String(id) }, [el("p", { style: "margin:0", text: text })]);
@@ -932,7 +956,11 @@
         sender: conv.sender, ticket_id: state.ticket_id, channel: channel,
         email: channel === "email" ? email.value.trim() : null, consent: channel === "email" && consent.checked
       }).then(function (res) {
-        if (!res.ok) { error.textContent = res.json.error || COMMON.offlineTitle; return; }
+        if (!res.ok) {
+          // Une adresse refusée : l'autre moyen d'avoir la réponse, le code, est rappelé avec l'erreur.
+          error.textContent = (res.json.error || COMMON.offlineTitle) + (pickup ? " " + T.contactOther(pickup.code) : "");
+          return;
+        }
         editingContact = false;
         setState(res.json.state, true);
         var changeButton = ui.contact.querySelector("button");
@@ -965,7 +993,7 @@
       stopPolling();
       try { store().removeItem(STORE_KEY); } catch (e) { /* rien à effacer */ }
       conv = { sender: null, token: null, lastId: 0, outbox: [], votes: {}, open: true };
-      state = {}; lastHandoff = null;
+      state = {}; lastHandoff = null; pickup = null;
       ui.bar.hidden = true; ui.urgent.hidden = true; ui.contact.remove();
       ui.log.replaceChildren();
       renderWelcome();

@@ -12,7 +12,7 @@ from rasa_sdk.events import SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 
 from bot.actions import conversation
-from bot.actions.answers import emit_answer
+from bot.actions.answers import emit_answer, is_out_of_date_only
 from bot.actions.handover import hand_over
 from bot.actions.services import ServiceAction, Services
 from orientbot.policy import ANSWER, CLARIFY, DECLINE, EMPTY, HAND_OVER, Outcome
@@ -28,13 +28,18 @@ def respond(dispatcher: CollectingDispatcher, tracker: Tracker, services: Servic
 
 def carry_out(dispatcher: CollectingDispatcher, tracker: Tracker, services: Services,
               outcome: Outcome) -> List[Dict[str, Any]]:
-    if outcome.action == ANSWER and emit_answer(dispatcher, tracker, services, outcome.kb_id, outcome.probability):
-        return NOT_PENDING
+    if outcome.action == ANSWER:
+        if emit_answer(dispatcher, tracker, services, outcome.kb_id, outcome.probability):
+            return NOT_PENDING
+        if is_out_of_date_only(services, outcome.kb_id):
+            # Every sentence of the answer carried a past campaign's date: a counsellor gives this year's.
+            dispatcher.utter_message(response="utter_answer_out_of_date")
+            return hand_over(dispatcher, tracker, services, reason="out_of_date", candidates=outcome.candidates)
     if outcome.action == HAND_OVER:
         if outcome.general_rule_first:
             # A personal case the KB has a general answer for: it helps while the person waits.
-            dispatcher.utter_message(response="utter_general_info_first")
-            emit_answer(dispatcher, tracker, services, outcome.kb_id, outcome.probability)
+            emit_answer(dispatcher, tracker, services, outcome.kb_id, outcome.probability,
+                        lead_in="utter_general_info_first")
         return hand_over(dispatcher, tracker, services, reason=outcome.reason, candidates=outcome.candidates,
                          distress_kind=outcome.distress_kind)
     if outcome.action == EMPTY:
@@ -44,11 +49,12 @@ def carry_out(dispatcher: CollectingDispatcher, tracker: Tracker, services: Serv
         dispatcher.utter_message(response="utter_out_of_scope")
         return NOT_PENDING
     if outcome.action == CLARIFY:
+        audience = conversation.audience(tracker)
         buttons = []
         for candidate in outcome.candidates:
             entry = services.knowledge.get(candidate.kb_id)
             if entry is not None:
-                buttons.append({"title": entry.title, "payload": f'/choose_kb{{"kb_id": "{entry.id}"}}'})
+                buttons.append({"title": entry.title_for(audience), "payload": f'/choose_kb{{"kb_id": "{entry.id}"}}'})
         if buttons:
             dispatcher.utter_message(response="utter_clarify", buttons=buttons)
             dispatcher.utter_message(response="utter_clarify_other")

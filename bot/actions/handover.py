@@ -2,7 +2,10 @@
 
 The ticket is written (or spooled) before any reply is prepared; the person is
 always told what happens next, and a person in distress always gets the
-emergency numbers, even if the ticket could not be written anywhere.
+emergency numbers, even if the ticket could not be written anywhere.  In the
+evening (a deferred ticket) the person also gets a retrieval code and the page
+where it shows the answer (``orientbot.pickup``), and an urgent ticket alerts
+the on-call address.
 """
 from __future__ import annotations
 
@@ -15,13 +18,16 @@ from rasa_sdk.executor import CollectingDispatcher
 
 from bot.actions import conversation
 from bot.actions.services import Services
+from orientbot import emergency
 from orientbot.office_hours import say_when
 from orientbot.retrieval import Scored
-from orientbot.tickets import NewTicket
+from orientbot.tickets import NewTicket, TicketReceipt
 from orientbot.topics import topic_of
 
 logger = logging.getLogger(__name__)
 
+# Where the chat channel serves the retrieval page (bot/channels/chat.py): the window links to it on its own bot.
+PICKUP_PATH = "/webhooks/chat/reponse"
 URGENT_KINDS = ("suicide", "harcelement", "cyberharcelement", "enfance-en-danger")
 
 
@@ -70,14 +76,16 @@ def hand_over(
         due_at=due.isoformat(),
         topic=topic_of(question) or topic_of(" ".join(line["text"] for line in lines if line["from"] == "user")),
     )
-    stored = False
+    receipt = TicketReceipt(ticket.id, stored=False)
     try:
-        stored = services.tickets.open_ticket(ticket).stored
+        receipt = services.tickets.open_ticket(ticket)
     except Exception:  # the reply must go out whatever happened to the ticket
         logger.exception("ticket %s could not be written nor spooled", ticket.id)
+    stored = receipt.stored
+    code = _pickup_code(services, ticket, receipt, now=now) if stored else None
     if priority == "urgent":
         kind = distress_kind if distress_kind in URGENT_KINDS else "general"
-        dispatcher.utter_message(response=f"utter_urgent_{kind}")
+        dispatcher.utter_message(response=f"utter_urgent_{kind}", other_numbers=emergency.others_for(kind))
     else:
         dispatcher.utter_message(response=f"utter_handoff_{reason}")
     when = say_when(due, hours, now=now)
@@ -87,10 +95,26 @@ def hand_over(
         dispatcher.utter_message(response="utter_handoff_live" if live else "utter_handoff_deferred", when=when)
     if not stored:
         dispatcher.utter_message(response="utter_handoff_spooled")
-    dispatcher.utter_message(
-        json_message={"handoff": {
-            "ticket_id": ticket.id, "priority": priority, "reason": reason, "queued": not stored,
-            "mode": ticket.mode, "due_at": ticket.due_at,
-        }}
-    )
+    handoff: Dict[str, Any] = {
+        "ticket_id": receipt.ticket_id, "priority": priority, "reason": reason, "queued": not stored,
+        "mode": ticket.mode, "due_at": ticket.due_at,
+    }
+    if code is not None:
+        page = services.pickup.settings.page_url
+        dispatcher.utter_message(response="utter_pickup_code", code=code, url=page,
+                                 days=services.pickup.settings.expiry_days)
+        handoff.update(pickup_code=code, pickup_path=PICKUP_PATH)
+    dispatcher.utter_message(json_message={"handoff": handoff})
     return [SlotSet("clarification_pending", False)]
+
+
+def _pickup_code(services: Services, ticket: NewTicket, receipt: TicketReceipt, *, now) -> Optional[str]:
+    """The retrieval code of a deferred ticket (and the on-call alert of a new urgent one), None if none."""
+    if services.pickup is None:
+        return None
+    try:
+        return services.pickup.after_handoff(ticket_id=receipt.ticket_id, mode=ticket.mode, priority=ticket.priority,
+                                             now=now, new=receipt.new)
+    except Exception:  # the ticket is written: the person is told when the answer comes, code or not
+        logger.exception("no retrieval code for ticket %s", receipt.ticket_id)
+        return None

@@ -22,6 +22,7 @@ from orientbot.db import KBEntry, KBVariant, session_scope
 from orientbot.detectors import load_detectors
 from orientbot.kb import InMemoryKnowledgeBase, KnowledgeBase, KnowledgeEntry, load_entries
 from orientbot.office_hours import OfficeHours
+from orientbot.pickup import PickupDesk
 from orientbot.policy import AnswerPolicy, Detectors, PatternsOnly, Retrieval
 from orientbot.retrieval import Retriever, Scored
 from orientbot.risk import RiskModel
@@ -45,6 +46,8 @@ class Services:
     now: Callable[[], datetime] = utc_now
     office_hours: Callable[[], OfficeHours] = OfficeHours
     waiting_tickets: Callable[[], int] = lambda: 0
+    # Retrieval codes and the on-call alert of a deferred handoff (orientbot.pickup); None: neither.
+    pickup: Optional[PickupDesk] = None
 
 
 class LiveKnowledge:
@@ -134,6 +137,17 @@ def _detectors(settings: Settings) -> Detectors:
         return PatternsOnly()
 
 
+def _pickup_desk(engine: Engine, settings: Settings) -> Optional[PickupDesk]:
+    from bot.channels.guard import load_or_create_key  # the chat window's key: its page checks the codes
+
+    try:
+        key = load_or_create_key(settings.privacy.token_key, settings.privacy.token_key_file)
+    except (OSError, ValueError):  # the handoff goes on without a code rather than without a reply
+        logger.exception("no chat token key: deferred handoffs get no retrieval code")
+        return None
+    return PickupDesk(engine, key, settings=settings.pickup, on_call=bool(settings.mail.on_call_address))
+
+
 _lock = threading.Lock()
 _default: Optional[Services] = None
 
@@ -155,6 +169,7 @@ def default_services() -> Services:
                 policy=AnswerPolicy(settings.gate, _risk_model(settings.gate), _detectors(settings)),
                 office_hours=_read_with_default(engine, workflow.office_hours, OfficeHours),
                 waiting_tickets=_read_with_default(engine, workflow.waiting_count, int),
+                pickup=_pickup_desk(engine, settings),
             )
         return _default
 

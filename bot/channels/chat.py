@@ -10,12 +10,21 @@ A conversation belongs to the window that started it: ``POST /start`` gives a
 sender id and its token, and every other call must carry that token in the
 ``X-Orientbot-Token`` header (``bot.channels.guard``), else 403.  Messages and
 reads are rate-limited per sender and per client address (429).
+
+It also serves the retrieval page, ``/reponse`` (``orientbot.pickup``): a form
+where the code given at an evening handoff shows the counsellor's answer, with
+no token (the code is the secret), a few guesses a minute per address, and one
+answer, "code inconnu ou expiré", for every code it does not serve.
 """
 from __future__ import annotations
 
 import asyncio
+import base64
+import hashlib
+import html
 import json
 import logging
+from datetime import datetime, timezone
 from functools import partial
 from pathlib import Path
 from typing import Any, Awaitable, Callable, Dict, Optional, Tuple
@@ -26,9 +35,11 @@ from sanic.request import Request
 from sanic.response import HTTPResponse
 
 from bot.channels.conversations import BadRequest, ChatStore, parse_incoming, parse_sender
-from bot.channels.guard import TOKEN_HEADER, ConversationTokens, RateLimits, load_or_create_key
-from orientbot import emergency
+from bot.channels.guard import TOKEN_HEADER, ConversationTokens, RateLimits, SlidingWindow, load_or_create_key
+from orientbot import emergency, pickup, workflow
 from orientbot.chatlog import MAX_MESSAGE_CHARS, delete_tracker_events
+from orientbot.office_hours import OfficeHours, say_when
+from orientbot.safety import detect_distress
 
 logger = logging.getLogger(__name__)
 
@@ -42,6 +53,32 @@ def widget_script() -> str:
     source = WIDGET_SCRIPT.read_text(encoding="utf-8")
     return source.replace(EMERGENCY_SLOT, json.dumps(emergency.as_payload(), ensure_ascii=False), 1)
 BOT_TIMEOUT_SECONDS = 60
+
+
+# When the bot gives no reply at all (its action server is down, say): the person is told, in their register,
+# and a message that shows distress gets the emergency numbers at once all the same.
+UNANSWERED = {
+    "eleve": "Je n'arrive pas à te répondre pour le moment, mais ton message est bien enregistré. Réessaie dans "
+             "quelques minutes ; un conseiller peut aussi le lire.",
+    "parent": "Je ne parviens pas à vous répondre pour le moment, mais votre message est bien enregistré. "
+              "Réessayez dans quelques minutes ; un conseiller peut aussi le lire.",
+}
+UNANSWERED_DISTRESS = {
+    "eleve": "Je n'arrive pas à te répondre pour le moment, mais ce que tu écris compte : appelle dès maintenant "
+             "l'un de ces numéros gratuits : {numbers}. Parles-en aussi à un adulte "
+             "de confiance.",
+    "parent": "Je ne parviens pas à vous répondre pour le moment, mais ce que vous décrivez compte : appelez dès "
+              "maintenant l'un de ces numéros gratuits : {numbers}.",
+}
+
+
+def unanswered_reply(text: str, audience: str) -> Dict[str, Any]:
+    """The reply to a message the bot did not answer; the emergency numbers if it shows distress."""
+    register = "parent" if audience == "parent" else "eleve"
+    if detect_distress(text) is not None:
+        return {"text": UNANSWERED_DISTRESS[register].format(numbers=emergency.numbers_sentence()),
+                "custom": {"unanswered": True, "urgent": True}}
+    return {"text": UNANSWERED[register], "custom": {"unanswered": True}}
 
 
 def _error(message: str, status: int = 400, **extra: Any) -> HTTPResponse:
@@ -84,6 +121,124 @@ def _json_body(request: Request) -> Any:
         raise BadRequest("La requête doit être du JSON valide.") from error
 
 
+# --- the retrieval page (GET/POST /reponse) --------------------------------------------------------------------
+
+# Fills the form from the link's fragment (#ABCD-EFGH: never sent to the server, nor kept in its logs) and sends it.
+PICKUP_SCRIPT = ('(function(){var m=/^#([A-Za-z0-9-]{4,24})$/.exec(location.hash),f=document.getElementById("code");'
+                 'if(!m||!f||f.value)return;f.value=m[1];history.replaceState(null,"",location.pathname);'
+                 'f.form.submit();})();')
+PICKUP_STYLE = ("body{font:1.05em/1.5 system-ui,sans-serif;max-width:40em;margin:1.5em auto;padding:0 1em;"
+                "color:#1a1a1a}"
+                "h1{font-size:1.4em}label{display:block;font-weight:600;margin:.8em 0 .3em}"
+                "input{font:inherit;font-size:1.2em;letter-spacing:.1em;padding:.4em;min-height:44px;width:12em;"
+                "text-transform:uppercase;border:2px solid #555;border-radius:4px}"
+                "button{font:inherit;min-height:44px;padding:.4em 1.2em;margin-top:.8em;background:#1d4ed8;color:#fff;"
+                "border:0;border-radius:4px;cursor:pointer}:focus-visible{outline:3px solid #1d4ed8;outline-offset:2px}"
+                "blockquote{border-left:4px solid #1d4ed8;margin:1em 0;padding:.2em 1em;background:#f3f6fd}"
+                ".error{color:#a40e0e;font-weight:600}.note{color:#444;font-size:.95em}")
+
+
+def _csp_hash(source: str) -> str:
+    return "'sha256-" + base64.b64encode(hashlib.sha256(source.encode("utf-8")).digest()).decode("ascii") + "'"
+
+
+PICKUP_HEADERS = {
+    "Content-Security-Policy": (f"default-src 'none'; script-src {_csp_hash(PICKUP_SCRIPT)}; "
+                                f"style-src {_csp_hash(PICKUP_STYLE)}; form-action 'self'; frame-ancestors 'none'; "
+                                "base-uri 'none'"),
+    # The answer is personal: kept by no cache, sent to no other site with a Referer, shown in no frame.
+    "Cache-Control": "no-store", "Referrer-Policy": "no-referrer", "X-Content-Type-Options": "nosniff",
+    "X-Frame-Options": "DENY",
+}
+PICKUP_WORDS = {
+    "parent": {
+        "title": "Votre demande", "question": "Votre question :",
+        "not_ready": ("La réponse n'est pas encore prête. Un conseiller vous répondra {when} : "
+                      "revenez après avec le même code."),
+        "late": ("La réponse n'est pas encore prête : elle devrait arriver très bientôt. "
+                 "Revenez un peu plus tard avec le même code."),
+        "closed": ("Un conseiller a clos cette demande sans y répondre par écrit. Vous pouvez poser votre question à "
+                   "nouveau dans la fenêtre de discussion de l'ENT, ou contacter le CIO de votre secteur."),
+        "keep": ("Ce code reste valable jusqu'au {until}. Pour poser une autre question, "
+                 "revenez dans la fenêtre de discussion de l'ENT."),
+    },
+    "eleve": {
+        "title": "Ta demande", "question": "Ta question :",
+        "not_ready": ("La réponse n'est pas encore prête. Un conseiller te répondra {when} : "
+                      "reviens après avec le même code."),
+        "late": ("La réponse n'est pas encore prête : elle devrait arriver très bientôt. "
+                 "Reviens un peu plus tard avec le même code."),
+        "closed": ("Un conseiller a clos cette demande sans y répondre par écrit. Tu peux reposer ta question dans la "
+                   "fenêtre de discussion de l'ENT, ou en parler au psy-EN de ton établissement."),
+        "keep": ("Ce code reste valable jusqu'au {until}. Pour poser une autre question, "
+                 "reviens dans la fenêtre de discussion de l'ENT."),
+    },
+}
+# The page knows nobody before a code is checked: it says "vous", as to anyone one does not know.
+PICKUP_UNKNOWN = ("Code inconnu ou expiré. Vérifiez les {length} caractères (un code ne contient ni 0, ni O, "
+                  "ni 1, ni I, ni L) ou, si le code a plus de {days} jours, posez la question à nouveau "
+                  "dans la fenêtre de discussion.")
+
+
+def _page(title: str, body: str, *, script: bool = False) -> str:
+    return ('<!DOCTYPE html><html lang="fr"><head><meta charset="utf-8">'
+            '<meta name="viewport" content="width=device-width, initial-scale=1">'
+            f"<title>{html.escape(title)} – Orientation</title><style>{PICKUP_STYLE}</style></head>"
+            f"<body><main>{body}</main>" + (f"<script>{PICKUP_SCRIPT}</script>" if script else "") + "</body></html>")
+
+
+def _pickup_form(error: str = "", *, length: int = 8) -> str:
+    message = f'<p class="error" role="alert" id="code-error">{html.escape(error)}</p>' if error else ""
+    described = "code-hint code-error" if error else "code-hint"
+    invalid = ' aria-invalid="true"' if error else ""
+    return _page("Lire la réponse d'un conseiller", (
+        "<h1>Lire la réponse d'un conseiller d'orientation</h1>"
+        "<p>Le soir et le week-end, la fenêtre de discussion donne un code de réponse. Saisissez-le ici pour lire "
+        "la réponse du conseiller dès qu'elle est prête.</p>" + message +
+        '<form method="post" action="reponse"><label for="code">Code de réponse</label>'
+        f'<p class="note" id="code-hint">{length} caractères, par exemple ABCD-EFGH (majuscules ou minuscules).</p>'
+        f'<input id="code" name="code" required maxlength="24" autocomplete="off" autocapitalize="characters" '
+        f'spellcheck="false" aria-describedby="{described}"{invalid}>'
+        '<div><button type="submit">Lire la réponse</button></div></form>'), script=True)
+
+
+def _paragraphs(text: str) -> str:
+    return "".join(f"<p>{html.escape(part).replace(chr(10), '<br>')}</p>" for part in text.strip().split("\n\n")
+                   if part.strip())
+
+
+def _pickup_result(found: pickup.PickupAnswer, hours: OfficeHours, now: datetime) -> str:
+    words = PICKUP_WORDS["parent" if found.audience == "parent" else "eleve"]
+    local = found.expires_at.astimezone(hours.zone)
+    title = "La réponse du conseiller d'orientation" if found.ready else words["title"]
+    parts = [f"<h1>{html.escape(title)}</h1>",
+             f"<h2>{html.escape(words['question'])}</h2><blockquote>{_paragraphs(found.question)}</blockquote>"]
+    if found.ready:
+        for text, at in found.answers:
+            when = at.astimezone(hours.zone).strftime("%d/%m/%Y à %H:%M")
+            parts.append(f"<h2>Réponse du {when} :</h2><blockquote>{_paragraphs(text)}</blockquote>")
+    elif found.closed:
+        parts.append(f"<p>{html.escape(words['closed'])}</p>")
+    elif found.due_at is not None and found.due_at > now:
+        when = say_when(found.due_at, hours, now=now)
+        parts.append(f'<p role="status">{html.escape(words["not_ready"].format(when=when))}</p>')
+    else:
+        parts.append(f'<p role="status">{html.escape(words["late"])}</p>')
+    parts.append(f'<p class="note">{html.escape(words["keep"].format(until=local.strftime("%d/%m/%Y")))}</p>'
+                 '<p><a href="reponse">Saisir un autre code</a></p>')
+    return _page("Réponse d'un conseiller" if found.ready else "Réponse pas encore prête", "".join(parts))
+
+
+def _read_pickup(engine: Any, key: bytes, typed: Any,
+                 settings: Any) -> Tuple[Optional[pickup.PickupAnswer], OfficeHours, datetime]:
+    from orientbot.db import session_scope
+
+    now = datetime.now(timezone.utc)
+    with session_scope(engine) as session:
+        return (pickup.answer_for(session, key=key, typed=typed, now=now, settings=settings),
+                workflow.office_hours(session), now)
+
+
 class ChatInput(InputChannel):
     @classmethod
     def name(cls) -> str:
@@ -94,6 +249,9 @@ class ChatInput(InputChannel):
         self._settings = None
         self._tokens: Optional[ConversationTokens] = None
         self._limits: Optional[RateLimits] = None
+        self._key: bytes = b""
+        self._engine: Any = None
+        self._pickup_checks: Optional[SlidingWindow] = None
 
     def _ready(self) -> ChatStore:
         # Built on first use: nothing connects at import or start-up.
@@ -102,8 +260,9 @@ class ChatInput(InputChannel):
             from orientbot.settings import load_settings
 
             settings = load_settings()
-            self._tokens = ConversationTokens(
-                load_or_create_key(settings.privacy.token_key, settings.privacy.token_key_file))
+            self._key = load_or_create_key(settings.privacy.token_key, settings.privacy.token_key_file)
+            self._tokens = ConversationTokens(self._key)
+            self._pickup_checks = SlidingWindow(settings.pickup.checks_per_minute_per_address)
             self._limits = RateLimits(
                 messages_per_sender=settings.chat.messages_per_minute_per_sender,
                 messages_per_address=settings.chat.messages_per_minute_per_address,
@@ -112,6 +271,7 @@ class ChatInput(InputChannel):
             self._settings = settings
             engine = make_engine(settings.database_url)
             create_schema(engine)
+            self._engine = engine
             self._store = ChatStore(engine)
         return self._store
 
@@ -181,8 +341,13 @@ class ChatInput(InputChannel):
                 )
             except Exception:  # the message is stored: the window says so and retries later
                 logger.exception("the bot could not answer a chat message")
-                return _error("Le bot n'a pas pu répondre pour le moment ; ton message est bien enregistré.",
-                              status=503, stored=True, messages=[received.message])
+                fallback = unanswered_reply(incoming.text, incoming.audience)
+                return _error(fallback["text"], status=503, stored=True, messages=[received.message],
+                              urgent=fallback["custom"].get("urgent", False))
+            if not collector.messages:
+                logger.error("the bot gave no reply to a chat message (is the action server up?)")
+                collector.messages.append({"recipient_id": incoming.sender,
+                                           **unanswered_reply(incoming.text, incoming.audience)})
             replies = await self._run(store.record_replies, incoming.sender, collector.messages)
             state = await self._run(store.state, incoming.sender)
             return response.json({"messages": [received.message] + replies, "state": state})
@@ -251,6 +416,36 @@ class ChatInput(InputChannel):
             if tracker is not None:  # Rasa's own copy of the conversation
                 erased["tracker_events"] = await self._run(delete_tracker_events, tracker, [erased["sender"]])
             return response.json({"ok": True, "erased": erased})
+
+        @chat.route("/reponse", methods=["GET"])
+        async def pickup_page(request: Request) -> HTTPResponse:
+            await self._run(self._ready)
+            wait = self._limits.check_address("read", _address(request))
+            if wait is not None:
+                return _too_many(wait)
+            return response.html(_pickup_form(length=self._settings.pickup.code_length), headers=PICKUP_HEADERS)
+
+        @chat.route("/reponse", methods=["POST"])
+        async def pickup_answer(request: Request) -> HTTPResponse:
+            await self._run(self._ready)
+            address = _address(request)
+            if not self._pickup_checks.hit(address):
+                wait = self._pickup_checks.retry_after(address)
+                return response.html(_pickup_form(
+                    f"Trop d'essais en peu de temps depuis cette connexion : réessayez dans {wait} secondes.",
+                    length=self._settings.pickup.code_length),
+                    status=429, headers={**PICKUP_HEADERS, "Retry-After": str(wait)})
+            try:
+                typed = (request.form or {}).get("code")
+            except Exception:  # a body that is not a form: the same answer as a wrong code
+                typed = None
+            found, hours, now = await self._run(_read_pickup, self._engine, self._key, typed, self._settings.pickup)
+            if found is None:
+                settings = self._settings.pickup
+                unknown = PICKUP_UNKNOWN.format(length=settings.code_length, days=settings.expiry_days)
+                return response.html(_pickup_form(unknown, length=settings.code_length), status=404,
+                                     headers=PICKUP_HEADERS)
+            return response.html(_pickup_result(found, hours, now), headers=PICKUP_HEADERS)
 
         @chat.route("/widget/<name:path>", methods=["GET"])
         async def widget_file(_: Request, name: str) -> HTTPResponse:

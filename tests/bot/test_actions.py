@@ -1,10 +1,12 @@
 from dataclasses import replace
+from datetime import date
 
 import pytest
 from rasa_sdk.executor import CollectingDispatcher
 
 from bot.actions.faq import ActionAnswer
 from bot.actions.handoff import ActionHandoff
+from orientbot.kb import InMemoryKnowledgeBase
 from orientbot.policy import PatternsOnly
 from tests.bot.conftest import RecordingTickets, make_tracker
 from tests.conftest import score_risk_model
@@ -26,7 +28,7 @@ def test_confident_question_is_answered_from_the_kb_in_the_right_form(services):
     [answer] = customs(messages, "answer")
     assert answer["kb_id"] == "parcoursup-voeux" and answer["sources"] == ["https://www.parcoursup.gouv.fr"]
     assert messages[0]["text"].startswith("Tu peux")
-    assert {"response": "utter_sources"}.items() <= messages[-1].items()
+    assert len(messages) == 1  # the sources go with the answer (the chat window shows them under it), not in a second bubble
     assert events[0]["value"] is False
 
     parent = make_tracker("Combien de vœux pouvons-nous saisir pour notre fils sur Parcoursup ?", audience="parent")
@@ -34,9 +36,49 @@ def test_confident_question_is_answered_from_the_kb_in_the_right_form(services):
     assert messages[0]["text"].startswith("Votre enfant")
 
 
-def test_out_of_date_campaign_answers_carry_a_warning(services):
+def with_cvec(services, **changes):
+    """The tiny KB with its CVEC entry changed (the date the services give: 23 November 2026)."""
+    entries = [replace(e, **changes) if e.id == "cvec-montant" else e for e in services.knowledge.entries()]
+    services.knowledge = InMemoryKnowledgeBase(tuple(entries))
+    return services
+
+
+def test_an_out_of_date_answer_gives_the_general_rule_and_the_official_link(services):
+    dated = ("La CVEC se paie chaque année avant l'inscription administrative. Elle coûtait 103 € en 2024-2025. "
+             "Les boursiers en sont exonérés.")
+    with_cvec(services, answer_eleve=dated, answer_parent=dated)
     messages, _ = run(ActionAnswer(services), make_tracker("c combien la cvec ?"))
-    assert any(m.get("response") == "utter_answer_dated" and m.get("year") == "2025" for m in messages)
+    [answer] = customs(messages, "answer")
+    assert answer["out_of_date"] is True
+    assert messages[0]["text"] == ("La CVEC se paie chaque année avant l'inscription administrative. "
+                                   "Les boursiers en sont exonérés.")
+    assert messages[1]["response"] == "utter_answer_dated" and messages[1]["links"] == "https://cvec.etudiant.gouv.fr"
+
+
+def test_an_answer_still_valid_is_said_whole(services):
+    with_cvec(services, valid_until=date(2027, 4, 30))
+    messages, _ = run(ActionAnswer(services), make_tracker("c combien la cvec ?"))
+    assert "2024-2025" in messages[0]["text"] and customs(messages, "answer")[0]["out_of_date"] is False
+    assert len(messages) == 1
+
+
+def test_an_out_of_date_answer_with_nothing_undated_goes_to_a_counsellor(services):
+    # The tiny KB's CVEC answer is one dated sentence, valid until 31 August 2026.
+    messages, _ = run(ActionAnswer(services), make_tracker("c combien la cvec ?"))
+    assert not customs(messages, "answer")
+    assert messages[0]["response"] == "utter_answer_out_of_date"
+    assert customs(messages, "handoff")[0]["reason"] == "out_of_date"
+    assert services.tickets.tickets[0].candidates[0]["kb_id"] == "cvec-montant"
+
+
+def test_did_you_mean_buttons_show_the_title_of_the_persons_register(services):
+    services.policy.risk = score_risk_model(0.99)  # nothing may be served outright
+    with_cvec(services, title="Combien coûte la CVEC ?", title_parent="Quel est le montant de la CVEC ?")
+    messages, _ = run(ActionAnswer(services), make_tracker("combien de vœux et la cvec", audience="parent"))
+    titles = [b["title"] for b in messages[0]["buttons"]]
+    assert "Quel est le montant de la CVEC ?" in titles and "Combien coûte la CVEC ?" not in titles
+    messages, _ = run(ActionAnswer(services), make_tracker("combien de vœux et la cvec"))
+    assert "Combien coûte la CVEC ?" in [b["title"] for b in messages[0]["buttons"]]
 
 
 def test_unsure_gives_buttons_then_a_second_unsure_turn_hands_over(services):
@@ -79,6 +121,7 @@ def test_a_follow_up_takes_the_subject_of_the_previous_question(services):
 
 
 def test_a_chosen_button_answers_that_entry_and_an_unknown_one_does_not(services):
+    with_cvec(services, valid_until=date(2027, 4, 30))
     chosen = make_tracker('/choose_kb{"kb_id": "cvec-montant"}', intent="choose_kb",
                           entities=[{"entity": "kb_id", "value": "cvec-montant"}])
     messages, _ = run(ActionAnswer(services), chosen)
@@ -151,6 +194,7 @@ def test_a_weak_distress_or_personal_case_intent_alone_goes_through_the_policy(s
     weak = make_tracker("mon tel beugue, jpeux plus me connecter a snap", intent="distress", confidence=0.6)
     messages, _ = run(ActionHandoff(services), weak)
     assert not customs(messages, "handoff") and services.tickets.tickets == []
+    with_cvec(services, valid_until=date(2027, 4, 30))
     weak_personal = make_tracker("c combien la cvec ?", intent="personal_case", confidence=0.5)
     messages, _ = run(ActionHandoff(services), weak_personal)
     assert customs(messages, "answer")[0]["kb_id"] == "cvec-montant" and not customs(messages, "handoff")

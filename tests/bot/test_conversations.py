@@ -217,3 +217,15 @@ def test_the_sliding_window_counts_the_last_minute_per_sender_and_per_address():
     clock[0] = 61.0  # a minute later, everyone may write again
     assert limits.check("message", sender="a", address="10.0.0.1") is None
     assert limits.check("read", sender="a", address="10.0.0.1") is None
+
+
+def test_when_the_bot_cannot_answer_the_person_is_told_and_distress_still_gets_the_numbers():
+    from bot.channels.chat import unanswered_reply
+
+    plain = unanswered_reply("c'est quand les résultats d'affelnet", "parent")
+    assert plain["text"].startswith("Je ne parviens pas à vous répondre") and "3114" not in plain["text"]
+    urgent = unanswered_reply("j'ai envie de mourir, je veux plus aller au lycée", "eleve")
+    assert urgent["custom"]["urgent"] and "te répondre" in urgent["text"]
+    for number in ("3114", "3018", "119", "114", "0 800 235 236", "112"):
+        assert number in urgent["text"]
+    assert "3020" not in urgent["text"]

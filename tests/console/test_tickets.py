@@ -5,7 +5,7 @@ from sqlalchemy import select
 
 from orientbot import chatlog
 from orientbot.db import ChatMessage, KBEntry, Ticket, session_scope
-from tests.factories import add_entry, add_ticket
+from tests.factories import MONDAY_10H, add_entry, add_ticket
 
 SCRIPT = "<script>alert('x')</script> je veux un conseiller"
 CANDIDATES = [{"kb_id": "parcoursup-voeux", "title": "Combien de vœux peut-on faire sur Parcoursup ?",
@@ -197,3 +197,14 @@ def test_the_ticket_page_says_whether_the_answer_reached_the_family(alice, engin
     with session_scope(engine) as session:  # a final failure reads as such
         session.add(Delivery(ticket_id=ticket_id, channel="ent", status="failed", attempts=10, reason="refus de l'ENT (HTTP 401)"))
     assert "Échec : refus de l&#39;ENT (HTTP 401)" in alice.get(f"/tickets/{ticket_id}").text
+
+
+def test_the_ticket_page_says_whether_the_answer_or_the_on_call_alert_was_sent():
+    from console.tickets import delivery_line
+    from orientbot.db import Delivery
+
+    sent = MONDAY_10H
+    answer = delivery_line(Delivery(channel="email", status="sent", sent_at=sent), at=sent)
+    alert = delivery_line(Delivery(channel="on_call", status="sent", sent_at=sent), at=sent)
+    assert answer["text"].startswith("Réponse envoyée par e-mail")
+    assert alert["text"].startswith("Alerte envoyée à l'astreinte")

@@ -3,6 +3,7 @@ a conversation opened only with its token, erased for good, and rate-limited."""
 import json
 import sqlite3
 import urllib.error
+import urllib.parse
 import urllib.request
 import uuid
 from datetime import datetime, timezone
@@ -157,3 +158,75 @@ def test_the_served_chat_window_carries_the_current_emergency_numbers_only(bot):
     assert "/*ORIENTBOT_EMERGENCY*/" not in script
     assert all(f'"number": "{hotline.number}"' in script for hotline in HOTLINES)
     assert not any(number in script for number in RETIRED)
+
+
+def page_call(bot, code=None):
+    """The retrieval page as a browser uses it: GET shows the form, POST (a form) checks a code."""
+    data = urllib.parse.urlencode({"code": code}).encode() if code is not None else None
+    request = urllib.request.Request(bot.url + "/webhooks/chat/reponse", data=data,
+                                     headers={"Content-Type": "application/x-www-form-urlencoded"} if data else {})
+    try:
+        with urllib.request.urlopen(request, timeout=60) as response:
+            return response.status, response.read().decode("utf-8"), dict(response.headers)
+    except urllib.error.HTTPError as error:
+        return error.code, error.read().decode("utf-8"), dict(error.headers)
+
+
+def test_in_the_evening_a_code_shows_the_counsellors_answer_and_nothing_else(bot):
+    from datetime import timedelta
+    from zoneinfo import ZoneInfo
+
+    from orientbot.office_hours import OfficeHours
+
+    engine = make_engine(bot.database_url)
+    today = datetime.now(ZoneInfo("Europe/Paris")).date()
+    with session_scope(engine) as session:
+        previous = workflow.office_hours(session)
+        workflow.save_office_hours(session, hours=OfficeHours(public_holidays=False,
+                                                              closed_periods=((today, today + timedelta(days=1)),)))
+    try:
+        sender, token = start(bot)
+        send(bot, sender, token, "combien de voeux sur parcoursup ?", audience="parent")
+        reply = send(bot, sender, token, "je voudrais parler à un conseiller s'il vous plaît", audience="parent")
+    finally:
+        with session_scope(engine) as session:
+            workflow.save_office_hours(session, hours=previous)
+    [handoff] = [m["payload"]["handoff"] for m in reply["messages"] if "handoff" in m["payload"]]
+    assert handoff["mode"] == "deferred" and handoff["pickup_path"] == "/webhooks/chat/reponse"
+    code = handoff["pickup_code"]
+    assert len(code) == 9 and code[4] == "-"
+
+    status, form, headers = page_call(bot)
+    assert status == 200 and 'name="code"' in form and '<html lang="fr">' in form
+    assert headers["Cache-Control"] == "no-store" and "frame-ancestors 'none'" in headers["Content-Security-Policy"]
+    status, wrong, _ = page_call(bot, "ABCD-EFGH")
+    assert status == 404 and "Code inconnu ou expiré" in wrong
+    status, waiting, _ = page_call(bot, " " + code.lower().replace("-", " ") + " ")
+    assert status == 200 and "pas encore prête" in waiting and "vous répondra" in waiting
+
+    # A bad address is refused at once, with a French reason.
+    status, refused = call(bot, "/contact", {"sender": sender, "ticket_id": handoff["ticket_id"], "channel": "email",
+                                             "email": "parent@exemple", "consent": True}, token=token)
+    assert status == 400 and "ne semble pas valide" in refused["error"]
+
+    now = datetime.now(timezone.utc)
+    with session_scope(engine) as session:
+        counsellor = Counsellor(username=f"c-{uuid.uuid4().hex[:8]}", display_name="Claire", password_hash="x")
+        session.add(counsellor)
+        session.flush()
+        workflow.reply(session, ticket_id=handoff["ticket_id"], counsellor_id=counsellor.id, now=now,
+                       text="Bonjour, votre fille a droit à 10 vœux <b>et</b> 10 en apprentissage.")
+    status, answered, _ = page_call(bot, code)
+    assert status == 200 and "10 vœux &lt;b&gt;et&lt;/b&gt; 10 en apprentissage" in answered
+    assert "je voudrais parler à un conseiller" in answered  # the question asked…
+    assert "combien de voeux sur parcoursup" not in answered  # …and nothing else of the conversation
+
+    status, erased = call(bot, "/erase", {"sender": sender}, token=token)
+    assert status == 200
+    status, gone, _ = page_call(bot, code)
+    assert status == 404 and "Code inconnu ou expiré" in gone
+    # Guesses are limited per address: 10 a minute, then a French 429 with Retry-After.
+    statuses = [page_call(bot, "ABCD-EFGH") for _ in range(11)]
+    status, limited, headers = statuses[-1]
+    assert status == 429 and "Trop d&#x27;essais" in limited and int(headers["Retry-After"]) >= 1
+    engine.dispose()

@@ -89,7 +89,11 @@ def test_store_writes_the_kb_through_sqlalchemy(built, tmp_path):
     assert store(built.entries, url) == len(built.entries)
     assert store(built.entries, url) == len(built.entries)  # a rebuild replaces, never duplicates
     with session_scope(make_engine(url)) as session:
-        assert len(load_entries(session)) == len(built.entries)
+        served = [entry.id for entry in built.entries if entry.status == "active"]
+        assert [entry.id for entry in load_entries(session)] == sorted(served)
+        held = load_entries(session, status="review")
+        assert len(served) + len(held) == len(built.entries) and len(held) < len(built.entries) // 5
+        assert all(entry.review_reasons for entry in held)
 
 
 def test_coverage_picture_is_drawn(built, tmp_path):

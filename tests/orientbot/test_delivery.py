@@ -339,7 +339,9 @@ class Refusing(Inbox):
         return f"550 5.1.1 <{address}>: Recipient address rejected"
 
 
-def test_an_address_the_relay_refuses_fails_for_good_without_keeping_the_address(engine, evening_ticket, smtp_port):
+def test_an_address_the_relay_refuses_fails_for_good_without_keeping_the_address(engine, evening_ticket, smtp_port,
+                                                                                 caplog):
+    caplog.set_level("INFO")
     ticket_id, counsellor = evening_ticket
     answer(engine, ticket_id, counsellor)
     relay = Controller(Refusing(), hostname="127.0.0.1", port=smtp_port)
@@ -352,6 +354,104 @@ def test_an_address_the_relay_refuses_fails_for_good_without_keeping_the_address
     [row] = deliveries(engine, ticket_id)
     assert row.status == "failed" and row.next_attempt_at is None and row.attempts == 1
     assert row.reason.startswith("adresse refusée par le serveur de messagerie (550") and ADDRESS not in row.reason
+    with session_scope(engine) as session:
+        assert session.get(Ticket, ticket_id).contact_email is None
+        # The person is told in the conversation, in their register, and pointed to the answer and the code.
+        [notice] = session.execute(select(ChatMessage).where(ChatMessage.author == "system")).scalars().all()
+        assert notice.sender_id == "parent-durand" and notice.payload == {"kind": "undeliverable"}
+        assert "refusée" in notice.text and "votre code de réponse" in notice.text and ADDRESS not in notice.text
+    ours = " ".join(r.getMessage() for r in caplog.records if r.name == "orientbot.delivery")
+    assert "550" in ours and ADDRESS not in ours  # nor in the logs
+
+
+def test_an_accented_address_a_relay_cannot_take_fails_for_good(engine, evening_ticket, smtp_port):
+    ticket_id, counsellor = evening_ticket
+    with session_scope(engine) as session:
+        workflow.set_contact(session, ticket_id=ticket_id, sender_id="parent-durand", channel="email",
+                             email="hélène@exemple.fr", consent=True, now=EVENING)
+    answer(engine, ticket_id, counsellor)
+    relay = Controller(Inbox(), hostname="127.0.0.1", port=smtp_port, enable_SMTPUTF8=False)
+    relay.start()
+    try:
+        delivery.send_due(engine, {"email": mail_channel(smtp_port)}, MORNING, settings=RETRIES)
+    finally:
+        relay.stop()
+    [row] = deliveries(engine, ticket_id)
+    assert row.status == "failed" and row.next_attempt_at is None and "accentuées" in row.reason
+
+
+ON_CALL = "astreinte@lycee-exemple.fr"
+
+
+def on_call_channel(port: int) -> delivery.OnCallChannel:
+    return delivery.OnCallChannel(MailSettings(host="127.0.0.1", port=port, security="none", timeout_seconds=5,
+                                               sender="Orientation <orientation@lycee-exemple.fr>",
+                                               on_call_address=ON_CALL, console_url="https://console.lycee.fr/"),
+                                  password="")
+
+
+@pytest.fixture
+def urgent_evening(engine):
+    """A pupil writes distress at 21:00: the ticket is urgent and deferred, and its alert is queued with it."""
+    with session_scope(engine) as session:
+        ticket = add_ticket(session, question="je veux en finir, je n'en peux plus de ce lycée", sender_id="eleve-nuit",
+                            priority="urgent", reason="distress", mode="deferred", created=EVENING,
+                            due_in=timedelta(hours=12, minutes=15))
+        delivery.queue_on_call(session, ticket_id=ticket.id, now=EVENING)
+        return ticket.id
+
+
+def test_an_urgent_evening_ticket_alerts_the_on_call_address_with_the_link_only(engine, urgent_evening, smtp_port):
+    inbox, relay = start_relay(smtp_port)
+    try:
+        report = delivery.send_due(engine, {"email": mail_channel(smtp_port), "on_call": on_call_channel(smtp_port)},
+                                   EVENING + timedelta(seconds=30), settings=RETRIES)
+    finally:
+        relay.stop()
+    assert len(report.sent) == 1
+    [(_, recipients, message)] = inbox.received
+    assert recipients == [ON_CALL] and "urgente" in message["Subject"]
+    body = message.get_body(("plain",)).get_content()
+    assert f"https://console.lycee.fr/tickets/{urgent_evening}" in body
+    assert "Priorité : urgente" in body and "détresse ou danger" in body and "07/12/2026 à 21:00" in body
+    # Nothing the person wrote, nor who they are.
+    assert "en finir" not in body and "ce lycée" not in body and "eleve-nuit" not in body
+    [row] = deliveries(engine, urgent_evening)
+    assert (row.channel, row.status) == ("on_call", "sent")
+
+
+def test_the_on_call_alert_waits_for_the_relay_and_is_retried(engine, urgent_evening, smtp_port):
+    channels = {"on_call": on_call_channel(smtp_port)}
+    delivery.send_due(engine, channels, EVENING, settings=RETRIES)  # nobody listens on the port
+    [row] = deliveries(engine, urgent_evening)
+    assert row.status == "failed" and row.next_attempt_at is not None and "injoignable" in row.reason
+    inbox, relay = start_relay(smtp_port)
+    try:
+        assert delivery.send_due(engine, channels, EVENING + timedelta(minutes=2), settings=RETRIES).sent == [row.id]
+    finally:
+        relay.stop()
+    assert [recipients for _, recipients, _ in inbox.received] == [[ON_CALL]]
+
+
+def test_the_on_call_alert_is_sent_even_if_the_conversation_was_erased(engine, urgent_evening, smtp_port):
+    with session_scope(engine) as session:
+        chatlog.erase(session, sender_id="eleve-nuit", now=EVENING)
+    inbox, relay = start_relay(smtp_port)
+    try:
+        delivery.send_due(engine, {"on_call": on_call_channel(smtp_port)}, EVENING, settings=RETRIES)
+    finally:
+        relay.stop()
+    assert len(inbox.received) == 1
+
+
+def test_the_on_call_channel_comes_from_the_settings():
+    settings = load_settings({"ORIENTBOT_CONFIG": "/nonexistent.yml", "ORIENTBOT_MAIL_HOST": "smtp.exemple.fr",
+                              "ORIENTBOT_MAIL_SENDER": "orientation@exemple.fr",
+                              "ORIENTBOT_MAIL_ON_CALL_ADDRESS": ON_CALL})
+    assert delivery.channels_from_settings(settings)["on_call"].settings.on_call_address == ON_CALL
+    assert "on_call" not in delivery.channels_from_settings(load_settings({
+        "ORIENTBOT_CONFIG": "/nonexistent.yml", "ORIENTBOT_MAIL_HOST": "smtp.exemple.fr",
+        "ORIENTBOT_MAIL_SENDER": "orientation@exemple.fr"}))
 
 
 def test_the_command_line_sends_what_is_due(engine, tmp_path, monkeypatch, smtp_port):

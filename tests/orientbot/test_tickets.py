@@ -92,3 +92,27 @@ def test_times_given_with_an_offset_are_read_back_as_the_same_moment(engine, tmp
         stored = workflow.get(session, ticket_id=ticket.id)
         assert workflow.as_utc(stored.created_at) == datetime(2026, 12, 4, 20, 0, tzinfo=timezone.utc)
     assert datetime.fromisoformat(state.due_at) == datetime(2026, 12, 7, 12, 0, tzinfo=timezone.utc)
+
+
+def test_a_resent_request_joins_the_ticket_it_already_opened(engine, tmp_path):
+
+    store = TicketStore(engine, tmp_path / "spool.jsonl")
+    asked = "je veux parler à quelqu'un pour ma réorientation"
+    first = store.open_ticket(new_ticket(question=asked))
+    again = store.open_ticket(new_ticket(question=asked))
+    assert (again.ticket_id, again.new, again.stored) == (first.ticket_id, False, True)
+    assert store.open_ticket(new_ticket(question="et pour mon stage aussi")).new
+    assert store.open_ticket(new_ticket(question=asked, sender_id="quelqu-un-d-autre")).new
+    assert len(stored_tickets(engine)) == 3
+    with session_scope(engine) as session:
+        session.get(Ticket, first.ticket_id).status = "closed"
+    assert store.open_ticket(new_ticket(question=asked)).new  # the earlier one is closed: a new request
+
+
+def test_the_same_words_long_after_are_a_new_request(engine, tmp_path):
+    from datetime import datetime, timedelta, timezone
+
+    store = TicketStore(engine, tmp_path / "spool.jsonl")
+    an_hour_ago = (datetime.now(timezone.utc) - timedelta(hours=1)).isoformat()
+    store.open_ticket(new_ticket(question="un conseiller svp", created_at=an_hour_ago))
+    assert store.open_ticket(new_ticket(question="un conseiller svp")).new

@@ -1,0 +1,95 @@
+import pytest
+
+from knowledge.checks import answer_defects, stand_alone
+
+
+def codes(text):
+    return [d.code for d in answer_defects(text)]
+
+
+def test_an_answer_that_stands_alone_has_no_defect():
+    assert codes("La bourse de lycée se demande en ligne pendant la campagne de rentrée, via Scolarité services.") == []
+    assert codes("Si tu es majeur, tu peux signer toi-même ta convention de stage.") == []  # a condition, not one pupil
+    assert codes("Tu peux demander conseil au CIO : https://www.onisep.fr/cio.") == []
+
+
+@pytest.mark.parametrize("text, code", [
+    ("Bien sûr [NOM], le dossier se dépose au secrétariat du collège.", "placeholder"),
+    ("Le [LIEU] propose des ateliers tous les mercredis après-midi.", "placeholder"),
+    ("Question ! Les deux inscriptions sont indépendantes l'une de l'autre.", "cut_lead_in"),
+    ("Le contrat se signe avant la rentrée. Devra ensuite le présenter au CFA.", "fragment"),
+    ("La demande se fait auprès du service des bourses et de", "fragment"),
+    ("Oui ! Le stage peut se faire dans une collectivité.", "replies_to_earlier"),
+    ("Exactement, et le dossier reste modifiable jusqu'à la fin du mois.", "replies_to_earlier"),
+    ("Tu es majeur, donc tu peux recevoir l'allocation sur ton propre compte.", "replies_to_earlier"),
+    ("C'est maintenant qu'il faut écrire au chef d'établissement.", "replies_to_earlier"),
+    ("Ton voisin a raison : le CAP se prépare aussi en un an.", "replies_to_earlier"),
+    ("Les listes d'admission paraissent fin juin, pas mi-juillet.", "corrects_a_claim"),
+    ("Le dépôt se fait en mars, et non en mai comme on le croit souvent.", "corrects_a_claim"),
+    ("Ce n'est pas en septembre que la plateforme ferme, c'est en juillet.", "corrects_a_claim"),
+    ("Adresse-toi à la CAES de l'académie de Rennes, qui étudie ton dossier.", "local_detail"),
+    ("Le CIO de Brest reçoit sans rendez-vous le mercredi.", "local_detail"),
+    ("L'université de Lille ouvre ses candidatures en L2 au printemps.", "local_detail"),
+    ("Mme Durand, la psychologue du collège, te recevra jeudi.", "named_person"),
+    ("Comme tu auras 16 ans en mars, tu pourras signer un contrat dès le printemps.", "personal_detail"),
+    ("Bon anniversaire en avance ! Le contrat peut commencer ensuite.", "personal_detail"),
+    ("À 19 ans, c'est encore tout à fait possible de préparer un CAP.", "personal_detail"),
+    ("Avec ce dossier, tu es admise dans la formation dès la confirmation.", "gendered"),
+    ("Je comprends que vous soyez inquiète : la commission étudie chaque recours.", "gendered"),
+    ("Votre fille peut candidater, elle sera convoquée en mai.", "gendered"),
+])
+def test_each_defect_is_found(text, code):
+    assert code in codes(text)
+
+
+def test_defects_come_with_a_french_reason_for_the_counsellors():
+    [defect] = answer_defects("Le CIO de Brest reçoit sans rendez-vous le mercredi.")
+    assert defect.code == "local_detail" and "académie" in defect.reason
+
+
+def test_masculine_or_epicene_words_after_tu_es_are_not_flagged():
+    assert "gendered" not in codes("Une fois inscrit, tu es libre de choisir tes options.")
+    assert "gendered" not in codes("Tu es prioritaire si tu es boursier.")
+
+
+def test_a_reply_word_in_front_of_a_sentence_that_stands_alone_is_dropped():
+    assert stand_alone("Oui, tu peux garder ta place en internat l'an prochain.") == "Tu peux garder ta place en internat l'an prochain."
+    assert stand_alone("Non : le redoublement n'est pas possible en première année de santé.") == (
+        "Le redoublement n'est pas possible en première année de santé.")
+    assert stand_alone("Alors oui ! Les boursiers sont exonérés de cette contribution.") == (
+        "Les boursiers sont exonérés de cette contribution.")
+    # What follows needs the reply word: kept whole, and the checks turn it down.
+    assert stand_alone("Non, pas avant la fin du trimestre.") == "Non, pas avant la fin du trimestre."
+    assert "replies_to_earlier" in codes(stand_alone("Non, pas avant la fin du trimestre."))
+
+
+@pytest.mark.parametrize("text, code", [
+    ("Elle reste acquise pendant toute l'année, même en cas de déménagement.", "needs_the_question"),
+    ("N'aura pas à refaire sa demande l'an prochain.", "fragment"),
+    ("Alors pas encore : le dossier doit d'abord être complet.", "replies_to_earlier"),
+])
+def test_answers_that_lean_on_the_original_question(text, code):
+    assert code in codes(text)
+    assert "needs_the_question" not in codes("Il faut refaire la demande chaque année.")
+
+
+def test_a_first_sentence_that_only_reacts_to_the_question_is_dropped():
+    assert stand_alone("C'est possible. Le CFA peut t'accueillir sans employeur pendant trois mois.") == (
+        "Le CFA peut t'accueillir sans employeur pendant trois mois.")
+    assert stand_alone("Bravo pour ton admission ! L'inscription se fait ensuite auprès de l'établissement.") == (
+        "L'inscription se fait ensuite auprès de l'établissement.")
+
+
+@pytest.mark.parametrize("text, code", [
+    ("Ces chambres sont attribuées par le Crous selon les ressources.", "needs_the_question"),
+    ("Votre petite-fille peut demander un logement au Crous.", "replies_to_earlier"),
+    ("Ce n'est pas vrai : le recteur fixe un pourcentage de places.", "replies_to_earlier"),
+    ("C'est jusqu'à dix vœux (et non 12) sur la plateforme.", "corrects_a_claim"),
+])
+def test_more_answers_that_need_their_question(text, code):
+    assert code in codes(text)
+
+
+def test_reply_words_and_reactions_are_dropped_together():
+    assert stand_alone("Oui, c'est envisageable. Le dossier se dépose directement auprès de l'université visée.") == (
+        "Le dossier se dépose directement auprès de l'université visée.")
