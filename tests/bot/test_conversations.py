@@ -224,7 +224,7 @@ def test_when_the_bot_cannot_answer_the_person_is_told_and_distress_still_gets_t
 
     plain = unanswered_reply("c'est quand les résultats d'affelnet", "parent")
     assert plain["text"].startswith("Je ne parviens pas à vous répondre") and "3114" not in plain["text"]
-    urgent = unanswered_reply("j'ai envie de mourir, je veux plus aller au lycée", "eleve")
+    urgent = unanswered_reply("je pense à me tuer depuis la rentrée", "eleve")
     assert urgent["custom"]["urgent"] and "te répondre" in urgent["text"]
     for number in ("3114", "3018", "119", "114", "0 800 235 236", "112"):
         assert number in urgent["text"]

@@ -23,7 +23,7 @@ def kb(engine, people):
     with session_scope(engine) as session:
         session.add_all([
             _entry("bourse-lycee", "Comment demander une bourse de lycée ?", BOURSE_ANSWER,
-                   ["bourse au lycée comment on fait la demande", "on peut avoir une aide pour payer le lycée ?"],
+                   ["bourse de lycée : où déposer le dossier", "une aide financière existe pour la scolarité au lycée ?"],
                    sources=["https://www.education.gouv.fr/les-bourses-de-college-et-de-lycee"],
                    valid_until=date(2027, 10, 31), title_parent="Comment demander une bourse de lycée pour votre enfant ?"),
             _entry("aide-bourse-lycee", "Qui peut avoir la bourse de lycée ?",
@@ -31,7 +31,7 @@ def kb(engine, people):
                    ["c'est qui qui a droit à la bourse du lycée", "ma famille gagne peu, j'ai droit à une bourse ?"]),
             _entry("stage-3e-dates", "Quand se fait le stage de 3e ?",
                    "Tu fais ton stage d'observation de 3e sur une semaine fixée par ton collège.",
-                   ["le stage de troisième c'est quand", "ça dure combien de temps le stage de 3e"],
+                   ["stage d'observation de 3e : à quelle période", "nombre de jours du stage de troisième"],
                    valid_until=date(2026, 6, 30)),
             _entry("internat-places", "Comment avoir une place à l'internat ?",
                    "Tu demandes l'internat avec ton inscription ; les places sont attribuées en juin.",
@@ -83,7 +83,7 @@ def test_the_list_searches_filters_and_orders(alice, kb):
 def test_the_entry_page_shows_everything_a_counsellor_needs(alice, kb):
     page = alice.get("/knowledge/entries/bourse-lycee")
     assert page.status == 200
-    for shown in (BOURSE_ANSWER, "bourse au lycée comment on fait la demande", "on peut avoir une aide pour payer le lycée ?",
+    for shown in (BOURSE_ANSWER, "bourse de lycée : où déposer le dossier", "une aide financière existe pour la scolarité au lycée ?",
                   'href="https://www.education.gouv.fr/les-bourses-de-college-et-de-lycee"', "31/10/2027",
                   "jamais relue", "Servie par le bot</dt><dd>3 fois", "👍 « utile » : 1 · 👎 « pas utile » : 0",
                   "Comment demander une bourse de lycée pour votre enfant ?",

@@ -35,7 +35,7 @@ QUESTIONS = [
     "c'est quoi affelnet exactement ?",
     "comment changer de filière après une première année de licence ?",
     "un CAP ça se prépare en combien d'années ?",
-    "faut-il une lettre de motivation pour chaque formation demandée ?",
+    "le projet de formation motivé est-il à écrire pour chaque vœu ?",
     "mon stage de troisième, je peux le faire chez mon oncle ?",
     "merci pour les infos",
 ]

@@ -17,7 +17,7 @@ def test_an_answer_that_stands_alone_has_no_defect():
     ("Bien sûr [NOM], le dossier se dépose au secrétariat du collège.", "placeholder"),
     ("Le [LIEU] propose des ateliers tous les mercredis après-midi.", "placeholder"),
     ("Question ! Les deux inscriptions sont indépendantes l'une de l'autre.", "cut_lead_in"),
-    ("Le contrat se signe avant la rentrée. Devra ensuite le présenter au CFA.", "fragment"),
+    ("La convention se signe avant le départ. Devra ensuite la rapporter au lycée.", "fragment"),
     ("La demande se fait auprès du service des bourses et de", "fragment"),
     ("Oui ! Le stage peut se faire dans une collectivité.", "replies_to_earlier"),
     ("Exactement, et le dossier reste modifiable jusqu'à la fin du mois.", "replies_to_earlier"),
@@ -53,7 +53,7 @@ def test_masculine_or_epicene_words_after_tu_es_are_not_flagged():
 
 
 def test_a_reply_word_in_front_of_a_sentence_that_stands_alone_is_dropped():
-    assert stand_alone("Oui, tu peux garder ta place en internat l'an prochain.") == "Tu peux garder ta place en internat l'an prochain."
+    assert stand_alone("Oui, tu peux refaire une demande de bourse en juin.") == "Tu peux refaire une demande de bourse en juin."
     assert stand_alone("Non : le redoublement n'est pas possible en première année de santé.") == (
         "Le redoublement n'est pas possible en première année de santé.")
     assert stand_alone("Alors oui ! Les boursiers sont exonérés de cette contribution.") == (

@@ -132,7 +132,7 @@ def test_the_best_answer_that_passes_the_checks_is_chosen_per_audience():
     pairs = [
         pair("bourse lycee comment on demande ?", "Oui [NOM] ! " + BOURSE_TU + " Le CIO de Quimper t'aide aussi.", cid="a",
              validated=True),
-        pair("la bourse au lycee ca se demande ou ?", BOURSE_TU, cid="b"),
+        pair("bourse lycee c ou qu on la demande ?", BOURSE_TU, cid="b"),
         pair("Comment demander la bourse de lycée ?", BOURSE_VOUS, "parent", cid="c"),
     ]
     [entry] = build_entries(cluster_pairs(pairs, threshold=0.95).clusters)
@@ -142,7 +142,7 @@ def test_the_best_answer_that_passes_the_checks_is_chosen_per_audience():
 
 def test_the_missing_register_is_derived_served_and_marked_for_review():
     pairs = [pair("bourse lycee comment on demande ?", BOURSE_TU, cid="a"),
-             pair("la bourse au lycee ca se demande ou ?", BOURSE_TU, cid="b")]
+             pair("bourse lycee c ou qu on la demande ?", BOURSE_TU, cid="b")]
     [entry] = build_entries(cluster_pairs(pairs).clusters)
     assert entry.answer_parent == BOURSE_VOUS
     assert entry.status == "active"
@@ -172,11 +172,11 @@ def test_titles_are_clean_complete_questions_in_each_audiences_voice():
     # Without a neutral question, each audience gets its own voice; missing accents are put right.
     voices = [
         pair("est ce que je peux demander la bourse de lycee en ligne ?", BOURSE_TU, cid="e"),
-        pair("Ma fille peut-elle demander la bourse de lycée en ligne ?", BOURSE_VOUS, "parent", cid="f"),
+        pair("Ma fille pourra-t-elle déposer sa demande de bourse de lycée par internet ?", BOURSE_VOUS, "parent", cid="f"),
     ]
     [entry] = build_entries(cluster_pairs(voices, threshold=0.95).clusters)
     assert entry.title == "Est ce que je peux demander la bourse de lycée en ligne ?"
-    assert entry.title_parent == "Mon enfant peut-il demander la bourse de lycée en ligne ?"
+    assert entry.title_parent == "Mon enfant pourra-t-il déposer sa demande de bourse de lycée par internet ?"
 
 
 def test_a_title_is_never_a_fragment():
@@ -193,7 +193,7 @@ def test_the_crossvalidation_replays_entries_under_review_as_questions_the_kb_ca
     from knowledge.crossval import FAQ, UNKNOWN, items_of, served
 
     pairs = [pair("bourse lycee comment on demande ?", BOURSE_TU, cid="a"),
-             pair("la bourse au lycee ca se demande ou ?", BOURSE_TU, cid="b")]
+             pair("bourse lycee c ou qu on la demande ?", BOURSE_TU, cid="b")]
     clusters = cluster_pairs(pairs).clusters
     [entry] = build_entries(clusters)
     assert [i.kind for i in items_of(ClusterResult(clusters), [entry])] == [FAQ, FAQ]

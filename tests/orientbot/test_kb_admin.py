@@ -22,7 +22,7 @@ STAGE = KnowledgeEntry(
     answer_eleve="Ta première PFMP a lieu en général au deuxième trimestre ; ton lycée te donne les dates.",
     answer_parent="La première PFMP a lieu en général au deuxième trimestre ; le lycée vous donne les dates.",
     sources=("https://www.onisep.fr",),
-    variants=(Variant("c'est quand le premier stage en seconde pro ?", "t1"),
+    variants=(Variant("1ere PFMP de 2nde pro elle commence quand ?", "t1"),
               Variant("la pfmp de seconde commence à quelle période", "t2"),
               Variant("mon fils part en stage quand en 2nde pro", "t3")),
     times_asked=3,

@@ -97,7 +97,7 @@ def test_times_given_with_an_offset_are_read_back_as_the_same_moment(engine, tmp
 def test_a_resent_request_joins_the_ticket_it_already_opened(engine, tmp_path):
 
     store = TicketStore(engine, tmp_path / "spool.jsonl")
-    asked = "je veux parler à quelqu'un pour ma réorientation"
+    asked = "un conseiller pourrait-il m'appeler pour changer de filière ?"
     first = store.open_ticket(new_ticket(question=asked))
     again = store.open_ticket(new_ticket(question=asked))
     assert (again.ticket_id, again.new, again.stored) == (first.ticket_id, False, True)
