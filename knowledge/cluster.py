@@ -389,7 +389,7 @@ _SOMEONE_UNNAMED = re.compile(r"(?i)(?<!-)\b(?:lui|elle|elles|ils|il(?! (?:y|fau
 _CHILD_NAMED = re.compile(r"(?i)\b(?:mon|ma|notre) (?:fils|fille|enfant)\b")
 
 
-# "Sera-t-elle…", "A-t-il droit…": an inverted pronoun with no noun for it ("Le CNED peut-il…" has one).
+# An inverted pronoun with no noun for it ("Sera-t-elle…"); "Le lycée pourra-t-il…" has its noun.
 _INVERTED_PRONOUN = re.compile(
     r"(?i)\b(?!(?:faut|agit|a|reste|suffit|vaut|existe)-)\w+-(?:t-)?(?:il|elle|ils|elles)\b")
 _NOUN_SUBJECT_FIRST = re.compile(
@@ -397,7 +397,7 @@ _NOUN_SUBJECT_FIRST = re.compile(
 
 
 def _speaks_of_someone_unnamed(text: str) -> bool:
-    """"Sera-t-elle remboursée ?", "A-t-il droit ?" speak of someone the button does not name; "Mon fils sera-t-il…" names him."""
+    """A question about someone the button does not name ("Sera-t-elle remboursée ?"); one that names them does not count."""
     if _CHILD_NAMED.search(text):
         return False
     return bool(_SOMEONE_UNNAMED.search(text)) or (

@@ -23,7 +23,7 @@ def kb(engine, people):
     with session_scope(engine) as session:
         session.add_all([
             _entry("bourse-lycee", "Comment demander une bourse de lycée ?", BOURSE_ANSWER,
-                   ["dossier de bourse lycée à rendre où", "aide de l'État pour les lycéens, comment l'obtenir ?"],
+                   ["dossier de bourse lycée à rendre où", "coup de pouce financier pour les lycéens, comment faire ?"],
                    sources=["https://www.education.gouv.fr/les-bourses-de-college-et-de-lycee"],
                    valid_until=date(2027, 10, 31), title_parent="Comment demander une bourse de lycée pour votre enfant ?"),
             _entry("aide-bourse-lycee", "Qui peut avoir la bourse de lycée ?",
@@ -83,7 +83,7 @@ def test_the_list_searches_filters_and_orders(alice, kb):
 def test_the_entry_page_shows_everything_a_counsellor_needs(alice, kb):
     page = alice.get("/knowledge/entries/bourse-lycee")
     assert page.status == 200
-    for shown in (BOURSE_ANSWER, "dossier de bourse lycée à rendre où", "aide de l'État pour les lycéens, comment l'obtenir ?",
+    for shown in (BOURSE_ANSWER, "dossier de bourse lycée à rendre où", "coup de pouce financier pour les lycéens, comment faire ?",
                   'href="https://www.education.gouv.fr/les-bourses-de-college-et-de-lycee"', "31/10/2027",
                   "jamais relue", "Servie par le bot</dt><dd>3 fois", "👍 « utile » : 1 · 👎 « pas utile » : 0",
                   "Comment demander une bourse de lycée pour votre enfant ?",
