@@ -32,7 +32,8 @@ def test_a_student_and_a_parent_get_the_answer_in_their_form_of_address(bot):
     for replies in (student, parent):
         [answer] = custom(replies, "answer")
         assert "10" in text(replies) and answer["sources"]
-    assert "Pour vérifier" in text(student)
+    # The sources come once, with the answer (custom.answer.sources): no second bubble repeats them.
+    assert "Pour vérifier" not in text(student) and len([r for r in student if r.get("text")]) == 1
 
 
 def test_distress_gets_the_numbers_and_an_urgent_ticket_at_once(bot):
