@@ -87,6 +87,12 @@ def french_model():
     return spacy.load(MODEL, disable=["ner"])
 
 
+@lru_cache(maxsize=1)
+def _verb_lemmas() -> frozenset:
+    """Every verb the French model's lemmatizer knows (its lookup tables, no parse needed)."""
+    return frozenset(french_model().get_pipe("lemmatizer").lookups.get_table("lemma_index").get("verb", ()))
+
+
 @lru_cache(maxsize=8192)
 def parse(text: str):
     """A text read by the French model, once (titles and answers are read several times while choosing)."""
@@ -130,9 +136,34 @@ def convert(text: str, target: str) -> Optional[str]:
         if _PARENTS_CHILD.search(text):
             return None
         converted = _Converter(text).to_tu()
-    if converted is None or register_of(converted) != target or (target == VOUS and _LEFT_TU_IMPERATIVE.search(converted)):
+    if converted is None or register_of(converted) != target or _left_behind(converted, target):
         return None
     return converted
+
+
+# Where an imperative may open a clause in a finished answer (a comma, "et", "puis"... included).
+_IMPERATIVE_OPENERS = {".", "!", "?", ":", ";", ",", "et", "puis", "ou", "mais", "sinon", "alors"}
+
+
+def _left_behind(text: str, target: str) -> bool:
+    """A form of the other register the conversion missed: a reader would see two ways of addressing them.
+
+    In "vous": an imperative in "tu" opening a clause ("Continue à démarcher…", "… et demande au CFA").
+    In "tu": "toi" before a verb, a reflexive "vous" turned into the stressed pronoun ("de toi rapprocher").
+    """
+    if target == VOUS and _LEFT_TU_IMPERATIVE.search(text):
+        return True
+    tokens = list(parse(text))
+    for i, token in enumerate(tokens):
+        opens_clause = i == 0 or tokens[i - 1].text.lower() in _IMPERATIVE_OPENERS
+        low = token.text.lower()
+        # The tagger reads a clause-opening "Continue…" as a noun as often as a verb: the verb list decides.
+        if target == VOUS and opens_clause and low.endswith("e") and f"{low}r" in _verb_lemmas() \
+                and not (i + 1 < len(tokens) and tokens[i + 1].text.startswith("-")):
+            return True
+        if target == TU and low == "toi" and i + 1 < len(tokens) and tokens[i + 1].pos_ in ("VERB", "AUX"):
+            return True
+    return False
 
 
 def _keep_case(original: str, new: str) -> str:

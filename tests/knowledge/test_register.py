@@ -64,3 +64,14 @@ def test_the_askers_son_or_daughter_becomes_their_child():
     assert without_the_askers_child("Votre fille peut déposer sa demande.") == "Votre enfant peut déposer sa demande."
     # "elle" would no longer agree: left as it is (the checks and the register then decide).
     assert without_the_askers_child("Votre fille est prête, elle peut candidater.").startswith("Votre fille")
+
+
+@pytest.mark.parametrize("text, target", [
+    # An imperative the conversion does not know would stay in "tu" inside a "vous" answer.
+    ("Ton dossier est complet. Continue à relancer les employeurs et demande la liste au CFA.", VOUS),
+    ("Tu peux changer de lycée : fais la demande avec ton prof principal, et cherche où la spécialité existe.", VOUS),
+    # A reflexive "vous" before a verb is "te", never "toi".
+    ("Le plus simple est de vous adresser au secrétariat dès septembre.", TU),
+])
+def test_a_conversion_that_would_mix_both_registers_is_not_made(text, target):
+    assert convert(text, target) is None
