@@ -29,6 +29,7 @@ run: $(VENV)/.installed $(KB_STAMP) $(MODEL) ## set up, build the KB, train if n
 	@scripts/run.sh
 
 test: $(VENV)/.installed $(WIDGET_DEPS) ## install what is needed and run every test (unit, pipeline, end to end, browser)
+	@$(MAKE) --no-print-directory lint
 	@echo "[test] les fichiers générés sont-ils à jour ?"
 	$(PY) -m knowledge check
 	@$(MAKE) --no-print-directory $(KB_STAMP) $(MODEL)
@@ -48,8 +49,9 @@ train: $(MODEL) ## train the Rasa model (only when its inputs changed)
 eval: $(VENV)/.installed ## cross-validate the whole answer policy over the transcripts; the figure to tune on (README "Measuring a change")
 	$(PY) -m knowledge eval
 
-lint: $(VENV)/.installed ## ruff over the whole tree
+lint: $(VENV)/.installed ## ruff over the whole tree, bandit over the code (bandit.yaml says what it skips and why)
 	$(VENV)/bin/ruff check .
+	$(VENV)/bin/bandit -q -c bandit.yaml -r bot orientbot console knowledge scripts
 
 validate: $(VENV)/.installed $(KB_STAMP) ## rasa data validate
 	$(RASA) data validate --data bot/data --domain domain.yml --config config.yml

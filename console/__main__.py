@@ -1,4 +1,4 @@
-"""``python -m console serve`` and ``python -m console create-user USERNAME [--admin]``.
+"""``python -m console serve`` and ``python -m console create-user USERNAME [--admin] [--school UAI]``.
 
 Owns the console's command line: serving (host and port from the options or
 the settings, the database from ``ORIENTBOT_DATABASE_URL``; an address other
@@ -97,7 +97,8 @@ def create_user(args: argparse.Namespace) -> None:
         with session_scope(engine) as session:
             accounts.create_counsellor(session, username=args.username, display_name=args.display_name or "",
                                        password=_read_password(args.password_file),
-                                       role="admin" if args.admin else "counsellor")
+                                       role="admin" if args.admin else "counsellor", school=args.school,
+                                       known_schools=settings.schools.known)
     except accounts.AccountError as error:
         raise SystemExit(f"Compte non créé : {error}.") from None
     print(f"Compte « {args.username} » créé.")
@@ -116,6 +117,7 @@ def main(argv=None) -> None:
     user.add_argument("username")
     user.add_argument("--admin", action="store_true")
     user.add_argument("--display-name")
+    user.add_argument("--school", help="code UAI de l'établissement dont le compte voit les tickets (sans : tous)")
     user.add_argument("--password-file")
     user.set_defaults(run=create_user)
     args = parser.parse_args(argv)

@@ -1,7 +1,7 @@
 """The admins' pages: accounts and office hours.
 
-Owns the forms an admin fills in: creating an account, changing its role or
-deactivating it (never deleting: tickets keep their owner), resetting its
+Owns the forms an admin fills in: creating an account, changing its role, its school (the tickets it
+sees, ``orientbot.schools``) or deactivating it (never deleting: tickets keep their owner), resetting its
 password (its sessions end), and the office
 hours (weekly hours, closed periods typed one per line, the delays promised to
 families).  A refused value is explained in French and the form keeps what
@@ -11,8 +11,8 @@ from __future__ import annotations
 
 from aiohttp import web
 
-from console.pages import db, form, render, see_other, sentence
-from orientbot import accounts, workflow
+from console.pages import SETTINGS, db, form, render, see_other, sentence
+from orientbot import accounts, schools, workflow
 from orientbot.office_hours import DAY_NAMES, OfficeHours, periods_from_text
 
 MAX_PERIOD_LINES = 200
@@ -24,9 +24,15 @@ DELAY_LABELS = {"deferred_answer_hours": "délai promis le soir (heures ouvrées
 
 def _accounts_page(request: web.Request, *, error: str = "", values: dict = None, status: int = 200) -> web.Response:
     with db(request) as session:
+        known = _known(request)
         return render(request, "accounts.html", status=status, error=error, accounts=accounts.accounts(session),
                       roles=accounts.ROLE_LABELS, values=values or {"role": "counsellor"},
-                      min_password=accounts.MIN_PASSWORD_CHARS)
+                      min_password=accounts.MIN_PASSWORD_CHARS, known_schools=known,
+                      school_name=lambda code: schools.school_name(code, known))
+
+
+def _known(request: web.Request) -> dict:
+    return request.app[SETTINGS].schools.known
 
 
 async def accounts_page(request: web.Request) -> web.Response:
@@ -35,12 +41,13 @@ async def accounts_page(request: web.Request) -> web.Response:
 
 async def create_account(request: web.Request) -> web.Response:
     fields = await form(request)
-    values = {key: fields.get(key, "")[:200] for key in ("username", "display_name", "role")}
+    values = {key: fields.get(key, "")[:200] for key in ("username", "display_name", "role", "school")}
     try:
         with db(request) as session:
             accounts.create_counsellor(session, username=values["username"], display_name=values["display_name"],
                                        role=values["role"], password=fields.get("password", ""),
-                                       must_change_password=True)
+                                       must_change_password=True, school=values["school"],
+                                       known_schools=_known(request))
     except accounts.AccountError as error:
         return _accounts_page(request, error=sentence(error), values=values, status=400)
     raise see_other("/admin/accounts", "created")
@@ -60,9 +67,14 @@ async def _change_account(request: web.Request, change, notice: str) -> web.Resp
 
 
 async def update_account(request: web.Request) -> web.Response:
-    return await _change_account(request, lambda session, counsellor_id, fields: accounts.update_account(
-        session, counsellor_id=counsellor_id, role=fields.get("role", ""), active=fields.get("active") == "1"),
-        "updated")
+    def change(session, counsellor_id: int, fields) -> None:
+        accounts.update_account(session, counsellor_id=counsellor_id, role=fields.get("role", ""),
+                                active=fields.get("active") == "1")
+        if "school" in fields:  # a form without the field leaves the school as it is
+            accounts.set_school(session, counsellor_id=counsellor_id, school=fields.get("school", "")[:200],
+                                known=_known(request))
+
+    return await _change_account(request, change, "updated")
 
 
 async def reset_password(request: web.Request) -> web.Response:

@@ -64,10 +64,12 @@ class User:
     username: str
     display_name: str
     role: str
+    # The school whose tickets the account sees (orientbot.schools.visible_to); None: every ticket.
+    school: Optional[str] = None
 
     @classmethod
     def of(cls, account: Counsellor) -> "User":
-        return cls(account.id, account.username, account.display_name, account.role)
+        return cls(account.id, account.username, account.display_name, account.role, account.school)
 
     @property
     def is_admin(self) -> bool:

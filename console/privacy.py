@@ -2,7 +2,9 @@
 
 Owns the console's side of ``orientbot.subject_access``.  The search shows dates and counts, never the
 messages; the export is a JSON download; erasing asks to type the conversation id again, then does what
-the person's own "Effacer" does, Rasa's copy included.  Admins only (``console.auth`` guards /admin).
+the person's own "Effacer" does, Rasa's copy included.  Admins only (``console.auth`` guards /admin); an
+admin of a school finds, exports and erases only that school's conversations (``orientbot.schools``), and
+another's is "not found".
 """
 from __future__ import annotations
 
@@ -10,13 +12,24 @@ import json
 import os
 
 from aiohttp import web
+from sqlalchemy import select
 
 from console.pages import SETTINGS, db, form, now, render, see_other, sentence
-from orientbot import subject_access
-from orientbot.db import make_engine
+from orientbot import schools, subject_access
+from orientbot.db import Ticket, make_engine
 from orientbot.retention import tracker_database_url
 
 MAX_FIELD_CHARS = 320
+# The same words as for an unknown id: another school's conversation is not revealed.
+NOT_FOUND = "aucune donnée pour cette conversation (identifiant inconnu, ou déjà effacée)"
+
+
+def _visible(request: web.Request, session, sender_id: str) -> bool:
+    school = request["user"].school
+    if school is None:
+        return True
+    ticket_schools = session.execute(select(Ticket.school).where(Ticket.sender_id == sender_id)).scalars()
+    return schools.conversation_visible(sender_id, ticket_schools, school)
 
 
 def _page(request: web.Request, *, values: dict, found=None, error: str = "", status: int = 200) -> web.Response:
@@ -29,8 +42,9 @@ async def search_page(request: web.Request) -> web.Response:
         return _page(request, values=values)
     try:
         with db(request) as session:
-            found = subject_access.find(session, sender_id=values["conversation"], email=values["email"],
-                                        text=values["text"])
+            found = [item for item in subject_access.find(session, sender_id=values["conversation"],
+                                                          email=values["email"], text=values["text"])
+                     if _visible(request, session, item.sender_id)]
     except subject_access.RequestError as error:
         return _page(request, values=values, error=sentence(error), status=400)
     return _page(request, values=values, found=found)
@@ -40,6 +54,8 @@ async def export(request: web.Request) -> web.Response:
     sender_id = request.match_info["sender_id"][:255]
     try:
         with db(request) as session:
+            if not _visible(request, session, sender_id):
+                raise subject_access.RequestError(NOT_FOUND)
             document = subject_access.export(session, sender_id=sender_id, now=now(request))
     except subject_access.RequestError as error:
         return _page(request, values={"conversation": sender_id, "email": "", "text": ""}, error=sentence(error), status=404)
@@ -59,6 +75,8 @@ async def erase(request: web.Request) -> web.Response:
     tracker = make_engine(url) if url else None
     try:
         with db(request) as session:
+            if not _visible(request, session, sender_id):
+                return _page(request, values=values, error=sentence(NOT_FOUND), status=404)
             subject_access.erase(session, sender_id=sender_id, now=now(request), tracker_engine=tracker)
     finally:
         if tracker is not None:

@@ -5,7 +5,8 @@ ticket (the person's questions, the counsellor's last answer, the existing
 entries the questions are closest to), the pipeline's anonymiser applied to
 everything typed, and the review page where an admin approves or rejects.  The
 action server reloads the KB every few seconds, so an approved entry reaches
-the bot's answers without a rebuild.
+the bot's answers without a rebuild.  A proposal made from a ticket is listed and reviewed only by the
+admins who may see that ticket (``orientbot.schools``).
 """
 from __future__ import annotations
 
@@ -15,9 +16,10 @@ from aiohttp import web
 from sqlalchemy import select
 
 from console.pages import db, form, not_found, now, render, see_other, sentence
+from console.tickets import load_visible
 from knowledge.anonymise import anonymise_text
 from orientbot import proposals
-from orientbot.db import ChatMessage, Counsellor, KBEntry, Ticket
+from orientbot.db import ChatMessage, Counsellor, KBEntry, KBProposal, Ticket
 
 # Above this retrieval score the questions are most likely a rewording of the entry: attach them by default.
 ATTACH_BY_DEFAULT = 0.45
@@ -44,7 +46,7 @@ def _suggestions(session, questions: List[str]) -> List[dict]:
 
 def _form_page(request: web.Request, ticket_id: str, *, values: dict = None, error: str = "", status: int = 200):
     with db(request) as session:
-        ticket = session.get(Ticket, ticket_id[:36])
+        ticket = load_visible(request, session, ticket_id)
         if ticket is None:
             return not_found(request, "Ce ticket n'existe pas (ou plus à cette adresse).")
         if values is None:
@@ -70,7 +72,7 @@ async def propose(request: web.Request) -> web.Response:
     values = {key: fields.get(key, "") for key in ("questions", "title", "answer_eleve", "answer_parent", "target", "sources")}
     try:
         with db(request) as session:
-            if session.get(Ticket, ticket_id[:36]) is None:
+            if load_visible(request, session, ticket_id) is None:
                 return not_found(request, "Ce ticket n'existe pas (ou plus à cette adresse).")
             proposals.propose(
                 session, proposed_by=request["user"].id, ticket_id=ticket_id, title=values["title"],
@@ -83,11 +85,16 @@ async def propose(request: web.Request) -> web.Response:
     raise see_other(f"/tickets/{ticket_id}", "proposed")
 
 
+def _proposal_visible(request: web.Request, session, proposal: KBProposal) -> bool:
+    """A proposal made from a ticket is reviewed by those who may see that ticket (``orientbot.schools``)."""
+    return proposal.ticket_id is None or load_visible(request, session, proposal.ticket_id) is not None
+
+
 def _review_page(request: web.Request, *, error: str = "", status: int = 200) -> web.Response:
     with db(request) as session:
         names = {c.id: c.display_name for c in session.execute(select(Counsellor)).scalars()}
         titles = dict(session.execute(select(KBEntry.id, KBEntry.title)).all())
-        listed = proposals.proposals(session)
+        listed = [p for p in proposals.proposals(session) if _proposal_visible(request, session, p)]
         return render(request, "proposals.html", status=status, error=error, names=names, titles=titles,
                       pending=[p for p in listed if p.status == "proposed"],
                       reviewed=[p for p in listed if p.status != "proposed"][:20])
@@ -101,6 +108,9 @@ async def _review(request: web.Request, step, notice: str) -> web.Response:
     try:
         proposal_id = int(request.match_info["proposal_id"])
         with db(request) as session:
+            proposal = session.get(KBProposal, proposal_id)
+            if proposal is not None and not _proposal_visible(request, session, proposal):
+                raise ValueError("another school's proposal: not found")
             step(session, proposal_id=proposal_id, reviewer_id=request["user"].id, now=now(request))
     except ValueError as error:  # ProposalError, or an id that is not a number
         message = sentence(error) if isinstance(error, proposals.ProposalError) else "Cette proposition n'existe pas."

@@ -2,7 +2,8 @@
 
 Owns how tickets are listed for counsellors: the workflow's order (urgent
 first, then the nearest due time), the filters (status, reason, audience,
-topic), the time left before each due time.  The rows are rendered once, by
+topic), the time left before each due time; a counsellor of a school lists that school's tickets only
+(``orientbot.schools.visible_to``).  The rows are rendered once, by
 the same template, for the page and for the JSON the page polls.
 """
 from __future__ import annotations
@@ -12,8 +13,8 @@ from typing import Any, Dict, List, Optional, Tuple
 
 from aiohttp import web
 
-from console.pages import TEMPLATES, db, local_time, now, render
-from orientbot import workflow
+from console.pages import SETTINGS, TEMPLATES, db, local_time, now, render
+from orientbot import schools, workflow
 from orientbot.db import Ticket
 from orientbot.tickets import REASON_LABELS
 from orientbot.topics import TOPIC_NAMES
@@ -60,9 +61,9 @@ def _statuses(choice: Optional[str]) -> Tuple[str, ...]:
     return workflow.WAITING_STATUSES if choice == "waiting" else workflow.OPEN_STATUSES
 
 
-def rows(session, chosen: Dict[str, str], *, at: datetime) -> List[Dict[str, Any]]:
+def rows(session, chosen: Dict[str, str], *, at: datetime, school: Optional[str] = None) -> List[Dict[str, Any]]:
     tickets = workflow.queue(session, statuses=_statuses(chosen.get("status")), reason=chosen.get("reason"),
-                             audience=chosen.get("audience"), topic=chosen.get("topic"))
+                             audience=chosen.get("audience"), topic=chosen.get("topic"), school=school)
     listed = []
     for ticket in tickets:
         left, kind = time_left(ticket, at=at)
@@ -83,16 +84,17 @@ def rows(session, chosen: Dict[str, str], *, at: datetime) -> List[Dict[str, Any
 async def queue_page(request: web.Request) -> web.Response:
     chosen, problems = filters(request)
     with db(request) as session:
-        listed = rows(session, chosen, at=now(request))
+        listed = rows(session, chosen, at=now(request), school=request["user"].school)
+    school_label = schools.school_name(request["user"].school, request.app[SETTINGS].schools.known)
     return render(request, "queue.html", rows=listed, chosen=chosen, problems=problems, statuses=STATUS_CHOICES,
-                  reasons=REASON_LABELS, audiences=AUDIENCES, topics=TOPIC_NAMES,
+                  reasons=REASON_LABELS, audiences=AUDIENCES, topics=TOPIC_NAMES, school_label=school_label,
                   refreshed=local_time(now(request), with_day=False))
 
 
 async def queue_api(request: web.Request) -> web.Response:
     chosen, problems = filters(request)
     with db(request) as session:
-        listed = rows(session, chosen, at=now(request))
+        listed = rows(session, chosen, at=now(request), school=request["user"].school)
     rows_html = request.app[TEMPLATES].get_template("_queue_rows.html").render(rows=listed)
     return web.json_response({"tickets": listed, "count": len(listed), "problems": problems, "html": rows_html,
                               "refreshed": local_time(now(request), with_day=False)})

@@ -6,7 +6,8 @@ candidates with their scores),
 the transcript (the bot's conversation before the handoff, then the chat log),
 and the actions: take, reply, send a candidate's answer as is or edited,
 dismiss, hand back to the bot, reopen.  A refused action shows the rule in
-French and keeps what was typed.
+French and keeps what was typed.  A ticket the counsellor may not see (another school's,
+``orientbot.schools``) is "not found" on the page and on every action, like an unknown id.
 """
 from __future__ import annotations
 
@@ -17,7 +18,7 @@ from aiohttp import web
 
 from console.pages import TEMPLATES, db, form, local_time, not_found, now, render, see_other, sentence
 from console.queue import AUDIENCES, STATUS_LABELS, time_left
-from orientbot import chatlog, workflow
+from orientbot import chatlog, schools, workflow
 from orientbot.db import Counsellor, Delivery, KBEntry, Ticket, TicketEvent, as_utc
 from orientbot.tickets import REASON_LABELS
 
@@ -101,14 +102,18 @@ def delivery_line(row: Delivery, *, at: datetime) -> Dict[str, str]:
     return {"kind": "failed", "text": f"Échec : {row.reason}"}
 
 
-def _load(session, ticket_id: str) -> Optional[Ticket]:
-    return session.get(Ticket, ticket_id) if len(ticket_id) <= MAX_ID_CHARS else None
+def load_visible(request: web.Request, session, ticket_id: str) -> Optional[Ticket]:
+    """The ticket, or None when it does not exist or is another school's: both are 404, revealing nothing."""
+    ticket = session.get(Ticket, ticket_id) if len(ticket_id) <= MAX_ID_CHARS else None
+    if ticket is None or not schools.ticket_visible(ticket.school, request["user"].school):
+        return None
+    return ticket
 
 
 def ticket_view(request: web.Request, ticket_id: str, *, error: str = "", draft: Optional[str] = None,
                 status: int = 200) -> web.Response:
     with db(request) as session:
-        ticket = _load(session, ticket_id)
+        ticket = load_visible(request, session, ticket_id)
         if ticket is None:
             return not_found(request, "Ce ticket n'existe pas (ou plus à cette adresse).")
         shown = candidates(session, ticket)
@@ -139,7 +144,7 @@ async def ticket_page(request: web.Request) -> web.Response:
 async def ticket_transcript(request: web.Request) -> web.Response:
     """The transcript alone, polled by the ticket page to show the person's new messages."""
     with db(request) as session:
-        ticket = _load(session, request.match_info["ticket_id"])
+        ticket = load_visible(request, session, request.match_info["ticket_id"])
         if ticket is None:
             return not_found(request, "Ce ticket n'existe pas.")
         html = request.app[TEMPLATES].get_template("_transcript.html").render(lines=transcript(session, ticket))
@@ -151,7 +156,7 @@ async def _act(request: web.Request, step, notice: str, *, draft: Optional[str] 
     ticket_id = request.match_info["ticket_id"]
     try:
         with db(request) as session:
-            if _load(session, ticket_id) is None:
+            if load_visible(request, session, ticket_id) is None:
                 return not_found(request, "Ce ticket n'existe pas (ou plus à cette adresse).")
             step(session, ticket_id=ticket_id, counsellor_id=request["user"].id, now=now(request))
     except workflow.WorkflowError as error:
@@ -181,7 +186,7 @@ async def reply(request: web.Request) -> web.Response:
     ticket_id, text, kb_id = request.match_info["ticket_id"], fields.get("text", "").strip(), fields.get("kb_id") or None
     if kb_id and not text:
         with db(request) as session:
-            ticket, entry = _load(session, ticket_id), session.get(KBEntry, kb_id[:120])
+            ticket, entry = load_visible(request, session, ticket_id), session.get(KBEntry, kb_id[:120])
             if ticket is not None and entry is not None:
                 text = entry.answer_parent if ticket.audience == "parent" else entry.answer_eleve
         if not text:

@@ -12,7 +12,9 @@ five within 15 minutes for one username from one address, or twenty from one
 address, refuse further attempts from that address for 15 minutes, whether the
 account exists or not; someone elsewhere guessing a known name (``admin``)
 cannot lock its owner out.  An account whose password someone else chose (the
-first ``admin``, an admin's reset) must change it before anything else.
+first ``admin``, an admin's reset) must change it before anything else.  An account may belong to one
+school (its UAI code, ``orientbot.schools``): it then sees that school's tickets only; without one (the
+first ``admin``, a CIO counsellor, a single-school install) it sees them all.
 
 Repository functions: keyword-only arguments, a session passed in, the moment
 ``now`` passed in.
@@ -25,12 +27,13 @@ import re
 import secrets
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import List, Optional
+from typing import List, Mapping, Optional
 
 from sqlalchemy import Column, ForeignKey, Integer, delete, func, select
 from sqlalchemy.orm import Session
 from werkzeug.security import check_password_hash, generate_password_hash
 
+from orientbot import schools
 from orientbot.db import Base, Counsellor, LoginAttempt, WebSession, as_utc
 
 ROLES = ("counsellor", "admin")
@@ -74,17 +77,34 @@ def hash_password(password: str) -> str:
     return generate_password_hash(password, method="scrypt")
 
 
+def account_school(text: Optional[str], known: Optional[Mapping[str, str]] = None) -> Optional[str]:
+    """The school typed for an account: None when empty (the whole deployment), else a checked UAI code."""
+    text = (text or "").strip()
+    if not text:
+        return None
+    if schools.normalise_uai(text) is None:
+        raise AccountError(f"« {text[:20]} » n'est pas un code UAI d'établissement : 7 chiffres suivis d'une lettre, "
+                           "par exemple 0751234A (laissez vide pour tous les établissements)")
+    code = schools.valid_uai(text, known)
+    if code is None:
+        raise AccountError(f"l'établissement {text.strip().upper()} n'est pas parmi ceux que ce service dessert")
+    return code
+
+
 def create_counsellor(session: Session, *, username: str, password: str, display_name: str = "",
-                      role: str = "counsellor", must_change_password: bool = False) -> Counsellor:
+                      role: str = "counsellor", must_change_password: bool = False, school: Optional[str] = None,
+                      known_schools: Optional[Mapping[str, str]] = None) -> Counsellor:
     username = (username or "").strip().lower()
     if not _USERNAME.match(username):
         raise AccountError("l'identifiant doit faire de 2 à 40 caractères : lettres minuscules, chiffres, « . », « _ » ou « - »")
     if role not in ROLES:
         raise AccountError("rôle inconnu")
+    school = account_school(school, known_schools)
     display_name = " ".join((display_name or "").split())[:120] or username
     if session.execute(select(Counsellor.id).where(Counsellor.username == username)).first():
         raise AccountError(f"l'identifiant « {username} » existe déjà")
-    account = Counsellor(username=username, display_name=display_name, password_hash=hash_password(password), role=role)
+    account = Counsellor(username=username, display_name=display_name, password_hash=hash_password(password), role=role,
+                         school=school)
     session.add(account)
     session.flush()
     if must_change_password:
@@ -153,6 +173,14 @@ def update_account(session: Session, *, counsellor_id: int, role: str, active: b
     account.role, account.active = role, active
     if not active:
         session.execute(delete(WebSession).where(WebSession.counsellor_id == counsellor_id))
+    return account
+
+
+def set_school(session: Session, *, counsellor_id: int, school: Optional[str],
+               known: Optional[Mapping[str, str]] = None) -> Counsellor:
+    """Tie an account to one school (a UAI code) or, empty, to the whole deployment."""
+    account = _account(session, counsellor_id)
+    account.school = account_school(school, known)
     return account
 
 

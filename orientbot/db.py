@@ -133,6 +133,9 @@ class Ticket(Base):
     contact_email = Column(String(320), nullable=True)
     contact_consent = Column(Boolean, nullable=False, default=False)
     updated_at = Column(DateTime(timezone=True), nullable=False, default=utcnow, onupdate=utcnow)
+    # The school (UAI) the conversation was started from, taken from its sender id (orientbot.schools);
+    # None for a conversation of no school (REST channel, a window without data-school).
+    school = Column(String(8), nullable=True)
 
     owner = relationship("Counsellor")
 
@@ -227,6 +230,8 @@ class Counsellor(Base):
     role = Column(String(12), nullable=False, default="counsellor")
     active = Column(Boolean, nullable=False, default=True)
     created_at = Column(DateTime(timezone=True), nullable=False, default=utcnow)
+    # The school whose tickets this account sees (orientbot.schools.visible_to); None: the whole deployment.
+    school = Column(String(8), nullable=True)
 
 
 class WebSession(Base):

@@ -11,7 +11,7 @@ from __future__ import annotations
 import os
 from dataclasses import dataclass, field, fields, is_dataclass, replace
 from pathlib import Path
-from typing import Any, Mapping, Optional
+from typing import Any, Dict, Mapping, Optional
 
 import yaml
 
@@ -172,6 +172,16 @@ class DeliverySettings:
 
 
 @dataclass(frozen=True)
+class SchoolSettings:
+    """The schools (établissements) a deployment serves (``orientbot.schools``)."""
+
+    # UAI code → display name, e.g. {"0751234A": "Lycée Jean Jaurès"}. Empty: any well-formed UAI a chat window
+    # gives (data-school) is taken; else only these (another is ignored: the conversation has no school).
+    # In a variable: ORIENTBOT_SCHOOLS_KNOWN="0751234A=Lycée Jean Jaurès;0931234B=Lycée Voltaire".
+    known: Dict[str, str] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
 class Settings:
     database_url: str = f"sqlite:///{PROJECT_ROOT / 'var' / 'orientbot.db'}"
     ticket_spool: Path = PROJECT_ROOT / "var" / "ticket-spool.jsonl"
@@ -190,6 +200,7 @@ class Settings:
     mail: MailSettings = field(default_factory=MailSettings)
     delivery: DeliverySettings = field(default_factory=DeliverySettings)
     pickup: PickupSettings = field(default_factory=PickupSettings)
+    schools: SchoolSettings = field(default_factory=SchoolSettings)
 
 
 def _coerce(value: Any, like: Any) -> Any:
@@ -198,6 +209,11 @@ def _coerce(value: Any, like: Any) -> Any:
         return path if path.is_absolute() else PROJECT_ROOT / path
     if isinstance(like, bool):
         return str(value).lower() in {"1", "true", "yes", "oui"}
+    if isinstance(like, dict):
+        if isinstance(value, str):  # from a variable: "KEY=value;KEY=value"
+            pairs = (item.split("=", 1) for item in value.split(";") if item.strip())
+            return {key.strip(): (rest[0].strip() if rest else "") for key, *rest in pairs}
+        return {str(key): str(name) for key, name in (value or {}).items()}
     return type(like)(value)
 
 

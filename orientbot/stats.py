@@ -5,7 +5,8 @@ of the office-hours time zone) and by reason, the answer rate, the median time
 to a counsellor's first reply, the questions the bot could not answer grouped
 by topic and by nearest KB entry, and the 👍/👎 given on each KB entry.  Tickets
 of the period are read once and counted in Python, so that SQLite and
-PostgreSQL give the same figures.
+PostgreSQL give the same figures.  The ticket figures are those of the tickets the reader may see
+(``orientbot.schools.visible_to``); the 👍/👎 are about the shared KB and are everybody's.
 """
 from __future__ import annotations
 
@@ -19,6 +20,7 @@ from zoneinfo import ZoneInfo
 from sqlalchemy import case, func, select
 from sqlalchemy.orm import Session
 
+from orientbot import schools
 from orientbot.db import Feedback, KBEntry, Ticket, as_utc
 from orientbot.tickets import REASONS
 
@@ -71,12 +73,14 @@ def _groups(items: Dict[Optional[str], List[str]], labels: Dict[Optional[str], s
     return sorted(groups, key=lambda group: (-group.count, group.label))[:limit]
 
 
-def dashboard(session: Session, *, now: datetime, zone: str = "Europe/Paris", days: int = 30, limit: int = 10) -> Dashboard:
+def dashboard(session: Session, *, now: datetime, zone: str = "Europe/Paris", days: int = 30, limit: int = 10,
+              school: Optional[str] = None) -> Dashboard:
+    """The figures; the tickets counted are those a counsellor of ``school`` sees (``schools.visible_to``)."""
     local_zone = ZoneInfo(zone)
     today = now.astimezone(local_zone).date()
     first_day = today - timedelta(days=days - 1)
     since = datetime.combine(first_day, datetime.min.time(), local_zone)
-    tickets = list(session.execute(select(Ticket).where(Ticket.created_at >= since)).scalars())
+    tickets = list(session.execute(schools.visible_to(select(Ticket).where(Ticket.created_at >= since), school)).scalars())
 
     per_day = Counter(as_utc(t.created_at).astimezone(local_zone).date() for t in tickets)
     by_reason = Counter(t.reason for t in tickets)

@@ -22,6 +22,7 @@ from sqlalchemy import select
 from sqlalchemy.engine import Engine
 from sqlalchemy.exc import SQLAlchemyError
 
+from orientbot import schools
 from orientbot.db import Ticket, as_utc, session_scope
 from orientbot.workflow import OPEN_STATUSES
 
@@ -79,8 +80,12 @@ class NewTicket:
     due_at: Optional[str] = None
     topic: Optional[str] = None
     summary: str = ""
+    # The school of the conversation (``orientbot.schools.school_of_conversation``): set by the caller, who
+    # knows the channel; None for a conversation of no school.
+    school: Optional[str] = None
 
     def __post_init__(self) -> None:
+        self.school = schools.normalise_uai(self.school)
         if self.priority not in PRIORITIES:
             raise ValueError(f"unknown priority {self.priority!r}")
         if self.reason not in REASONS:

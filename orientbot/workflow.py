@@ -21,6 +21,7 @@ from typing import Any, Dict, List, Optional, Sequence
 from sqlalchemy import and_, case, func, or_, select, update
 from sqlalchemy.orm import Session
 
+from orientbot import schools
 from orientbot.db import AppSetting, ChatMessage, Delivery, Ticket, TicketEvent, as_utc
 from orientbot.office_hours import OfficeHours
 
@@ -67,10 +68,14 @@ def queue(
     reason: Optional[str] = None,
     audience: Optional[str] = None,
     topic: Optional[str] = None,
+    school: Optional[str] = None,
     limit: int = 200,
 ) -> List[Ticket]:
-    """Tickets in the order they should be worked: urgent first, then the nearest due time."""
-    query = select(Ticket).where(Ticket.status.in_(list(statuses)))
+    """Tickets in the order they should be worked: urgent first, then the nearest due time.
+
+    ``school``: the counsellor's school; the queue holds only the tickets it may see (``schools.visible_to``).
+    """
+    query = schools.visible_to(select(Ticket).where(Ticket.status.in_(list(statuses))), school)
     if reason:
         query = query.where(Ticket.reason == reason)
     if audience:

@@ -124,7 +124,8 @@ def copy_kb(source_url: str, target_url: str) -> int:
                     if table.name in COPIED and column.autoincrement is True:
                         writing.exec_driver_sql(
                             f"SELECT setval(pg_get_serial_sequence('{table.name}', '{column.name}'), "
-                            f"COALESCE((SELECT MAX({column.name}) FROM {table.name}), 0) + 1, false)")
+                            # Table and column names come from our own schema, never from input.
+                            f"COALESCE((SELECT MAX({column.name}) FROM {table.name}), 0) + 1, false)")  # nosec B608
         return copied
     finally:
         source.dispose()
@@ -364,7 +365,8 @@ def scaled_out(work: Path, *, rasa: int = 2, actions: int = 2, model: Path = MOD
                 work=work, max_body=BOT_MAX_BODY, actions_max_body=ACTIONS_MAX_BODY,
                 keepalive=UPSTREAM_KEEPALIVE_SECONDS, listen=listen, public_port=public_port, api_port=api_port,
                 actions_port=actions_port, rasa_servers=upstream(rasa_ports), action_servers=upstream(action_ports)))
-        public_host = "127.0.0.1" if listen in ("0.0.0.0", "[::]", "*") else listen
+        # Comparing with the wildcard addresses, not binding: the clients then use loopback.
+        public_host = "127.0.0.1" if listen in ("0.0.0.0", "[::]", "*") else listen  # nosec B104
         layout = Layout(work=work, url=f"http://{public_host}:{public_port}", api_url=f"http://127.0.0.1:{api_port}",
                         api_token=api_token, database_url=database_url, redis_db=REDIS_DB, redis_prefix=redis_prefix,
                         rasa_ports=rasa_ports)

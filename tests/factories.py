@@ -13,15 +13,16 @@ PASSWORD = "mot-de-passe-solide"
 MONDAY_10H = datetime(2026, 12, 7, 9, 0, tzinfo=timezone.utc)  # 10:00 in Paris, a working Monday
 
 
-def add_account(session, username: str, *, role: str = "counsellor", display_name: Optional[str] = None):
+def add_account(session, username: str, *, role: str = "counsellor", display_name: Optional[str] = None,
+                school: Optional[str] = None):
     return accounts.create_counsellor(session, username=username, password=PASSWORD, role=role,
-                                      display_name=display_name or username.capitalize())
+                                      display_name=display_name or username.capitalize(), school=school)
 
 
 def add_ticket(session, *, question: str, sender_id: str = "eleve-1", priority: str = "normal",
                reason: str = "asked_for_human", audience: str = "eleve", created: datetime = MONDAY_10H,
                due_in: Optional[timedelta] = timedelta(minutes=30), mode: str = "live", candidates=(),
-               transcript=None, ticket_id: Optional[str] = None) -> Ticket:
+               transcript=None, ticket_id: Optional[str] = None, school: Optional[str] = None) -> Ticket:
     lines = transcript if transcript is not None else [
         {"from": "user", "text": question, "at": str(created.timestamp())},
         {"from": "bot", "text": "Je te mets en relation avec un conseiller.", "at": str(created.timestamp())},
@@ -31,7 +32,8 @@ def add_ticket(session, *, question: str, sender_id: str = "eleve-1", priority: 
                        **({"id": ticket_id} if ticket_id else {}))
     ticket = Ticket(id=packet.id, sender_id=sender_id, priority=priority, reason=reason, audience=audience,
                     question=question, transcript=lines, candidates=list(candidates), created_at=created, mode=mode,
-                    summary=summarise(packet), topic=packet.topic, due_at=created + due_in if due_in else None)
+                    summary=summarise(packet), topic=packet.topic, due_at=created + due_in if due_in else None,
+                    school=school)
     session.add(ticket)
     session.flush()
     return ticket

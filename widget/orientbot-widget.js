@@ -2,8 +2,12 @@
  * Orientation Bot — la fenêtre de discussion que l'ENT d'un établissement intègre avec une seule balise :
  *
  *   <script src="https://BOT-HOST/webhooks/chat/widget/orientbot-widget.js" defer
- *           data-bot-url="https://BOT-HOST" data-audience="eleve" data-school="Lycée Jean Jaurès"
- *           data-color="#1d4ed8"></script>
+ *           data-bot-url="https://BOT-HOST" data-audience="eleve" data-school="0751234A"
+ *           data-school-name="Lycée Jean Jaurès" data-color="#1d4ed8"></script>
+ *
+ * data-school : le code UAI de l'établissement (7 chiffres et une lettre). Le bot l'inscrit dans l'identifiant
+ * signé de la conversation, et ses tickets ne vont qu'aux conseillers de cet établissement. Un nom
+ * (ancienne forme, data-school="Lycée Jean Jaurès") est seulement affiché, comme data-school-name.
  *
  * Sans dépendance ni étape de construction. Tout vit dans un Shadow DOM : la CSS de l'ENT ne peut pas
  * casser la fenêtre, et la fenêtre ne touche pas à la page. Aucune requête vers un tiers, aucun cookie
@@ -28,7 +32,9 @@
   var config = {
     botUrl: (data.botUrl || (script && script.src ? new URL(script.src, location.href).origin : location.origin)).replace(/\/+$/, ""),
     audience: data.audience === "parent" ? "parent" : "eleve",
-    school: data.school || "",
+    // Le nom affiché dans l'en-tête ; le code UAI, lui, part avec POST /start.
+    school: isUai(data.school) ? (data.schoolName || "") : (data.schoolName || data.school || ""),
+    schoolCode: isUai(data.school) ? data.school.trim().toUpperCase() : "",
     color: accessibleColor(data.color || DEFAULT_COLOR),
     // 0 (par défaut) : la session du navigateur seulement.
     keepMinutes: Math.min(Math.max(parseInt(data.keepMinutes, 10) || 0, 0), 240)
@@ -152,6 +158,8 @@
     var c = rgb.map(function (v) { v /= 255; return v <= 0.03928 ? v / 12.92 : Math.pow((v + 0.055) / 1.055, 2.4); });
     return 0.2126 * c[0] + 0.7152 * c[1] + 0.0722 * c[2];
   }
+  // Un code UAI d'établissement : 7 chiffres et une lettre (le bot le vérifie de nouveau, orientbot/schools.py).
+  function isUai(value) { return typeof value === "string" && /^[0-9]{7}[A-Za-z]$/.test(value.trim()); }
   function contrastWithWhite(rgb) { return 1.05 / (luminance(rgb) + 0.05); }
   function accessibleColor(value) {
     var rgb = parseHex(value) || parseHex(DEFAULT_COLOR);
@@ -530,7 +538,7 @@
   function begin() {
     if (conv.token || beginning) return;
     beginning = true;
-    request("POST", "/start", {})
+    request("POST", "/start", config.schoolCode ? { school: config.schoolCode } : {})
       .then(function (res) {
         beginning = false;
         if (res.status === 429) { clearTimeout(retryTimer); retryTimer = setTimeout(function () { retryTimer = null; resync(); }, waitOf(res)); return; }

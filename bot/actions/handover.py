@@ -18,7 +18,7 @@ from rasa_sdk.executor import CollectingDispatcher
 
 from bot.actions import conversation
 from bot.actions.services import Services
-from orientbot import emergency
+from orientbot import emergency, schools
 from orientbot.office_hours import say_when
 from orientbot.retrieval import Scored
 from orientbot.tickets import NewTicket, TicketReceipt
@@ -75,6 +75,8 @@ def hand_over(
         mode="live" if live else "deferred",
         due_at=due.isoformat(),
         topic=topic_of(question) or topic_of(" ".join(line["text"] for line in lines if line["from"] == "user")),
+        # Only the chat window's signed sender ids carry a school: a REST caller chooses its sender freely.
+        school=schools.school_of_conversation(tracker.sender_id, tracker.get_latest_input_channel()),
     )
     receipt = TicketReceipt(ticket.id, stored=False)
     try:

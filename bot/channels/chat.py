@@ -7,7 +7,7 @@ leave a contact, erase; and it serves the widget's files.  Registered in
 ``credentials.yml``; the database work is in ``bot.channels.conversations``.
 
 A conversation belongs to the window that started it: ``POST /start`` gives a
-sender id and its token, and every other call must carry that token in the
+sender id (carrying the school the window's page names, ``orientbot.schools``) and its token, and every other call must carry that token in the
 ``X-Orientbot-Token`` header (``bot.channels.guard``), else 403.  Messages and
 reads are rate-limited per sender and per client address (429).
 
@@ -36,7 +36,7 @@ from sanic.response import HTTPResponse
 
 from bot.channels.conversations import BadRequest, ChatStore, parse_incoming, parse_sender
 from bot.channels.guard import TOKEN_HEADER, ConversationTokens, RateLimits, SlidingWindow, load_or_create_key
-from orientbot import emergency, pickup, workflow
+from orientbot import emergency, pickup, schools, workflow
 from orientbot.chatlog import MAX_MESSAGE_CHARS, delete_tracker_events
 from orientbot.office_hours import OfficeHours, say_when
 from orientbot.safety import detect_distress
@@ -119,6 +119,19 @@ def _json_body(request: Request) -> Any:
         return json.loads(request.body or b"")
     except (ValueError, UnicodeDecodeError) as error:
         raise BadRequest("La requête doit être du JSON valide.") from error
+
+
+def requested_school(body: Optional[bytes], known: Dict[str, str]) -> Optional[str]:
+    """The school a window's ``POST /start`` names (``{"school": "0751234A"}``, its ENT page's data-school).
+
+    Checked (a UAI, and one of ``schools.known`` when the deployment lists them) and never refused: a
+    window with a missing or wrong code still starts a conversation, of no school.
+    """
+    try:
+        asked = json.loads(body or b"{}")
+    except (ValueError, UnicodeDecodeError):
+        return None
+    return schools.valid_uai(asked.get("school"), known) if isinstance(asked, dict) else None
 
 
 # --- the retrieval page (GET/POST /reponse) --------------------------------------------------------------------
@@ -315,7 +328,7 @@ class ChatInput(InputChannel):
             wait = self._limits.check_address("message", _address(request))
             if wait is not None:
                 return _too_many(wait)
-            sender = ConversationTokens.new_sender()
+            sender = ConversationTokens.new_sender(requested_school(request.body, self._settings.schools.known))
             return response.json({"sender": sender, "token": self._tokens.issue(sender)})
 
         @chat.route("/message", methods=["POST"])

@@ -2,7 +2,8 @@
 
 Owns the per-conversation secret and the rate limits of ``bot/channels/chat.py``:
 
-* a conversation's token is ``HMAC-SHA256(key, sender)``: the server gives it once, when the conversation
+* a conversation's token is ``HMAC-SHA256(key, sender)``; the sender id of a school's window carries its
+  UAI code (``orientbot.schools``), so the school is signed too: the server gives it once, when the conversation
   starts (``POST /start``), and the window sends it back in the ``X-Orientbot-Token`` header (never in a
   URL, where proxies and logs would keep it).  The key comes from ``privacy.token_key`` (or
   ``ORIENTBOT_PRIVACY_TOKEN_KEY``), else from ``privacy.token_key_file``, generated there (mode 600) on
@@ -22,6 +23,8 @@ import time
 from collections import deque
 from pathlib import Path
 from typing import Callable, Deque, Dict, Mapping, Optional
+
+from orientbot.schools import sender_for_school
 
 TOKEN_HEADER = "X-Orientbot-Token"
 
@@ -68,7 +71,10 @@ class ConversationTokens:
         return hmac.compare_digest(self.issue(sender), token)
 
     @staticmethod
-    def new_sender() -> str:
+    def new_sender(school: Optional[str] = None) -> str:
+        """A new conversation's id; of ``school`` (a checked UAI) it carries it, signed with the rest by ``issue``."""
+        if school:
+            return sender_for_school(school, secrets.token_hex(16))
         return "w-" + secrets.token_hex(16)
 
 

@@ -229,3 +229,46 @@ def test_when_the_bot_cannot_answer_the_person_is_told_and_distress_still_gets_t
     for number in ("3114", "3018", "119", "114", "0 800 235 236", "112"):
         assert number in urgent["text"]
     assert "3020" not in urgent["text"]
+
+
+# --- a conversation of a school (POST /start {"school": …}; orientbot.schools) ---------------------------------
+
+@pytest.mark.parametrize("body, school", [
+    (b'{"school": "0751234A"}', "0751234A"),
+    (b'{"school": " 0751234a "}', "0751234A"),
+    (b'{"school": "Lyc\\u00e9e Jean Jaur\\u00e8s"}', None),
+    (b'{"school": "0751234A\\"; --"}', None),
+    (b'{"school": 751234}', None),
+    (b'{}', None), (b"", None), (None, None), (b"pas du json", None), (b'["0751234A"]', None),
+])
+def test_start_takes_a_well_formed_school_and_ignores_anything_else(body, school):
+    from bot.channels.chat import requested_school
+
+    assert requested_school(body, {}) == school
+
+
+def test_start_with_a_list_of_known_schools_ignores_the_others():
+    from bot.channels.chat import requested_school
+
+    known = {"0751234A": "Lycée Jean Jaurès"}
+    assert requested_school(b'{"school": "0751234A"}', known) == "0751234A"
+    assert requested_school(b'{"school": "0931234B"}', known) is None
+
+
+def test_the_school_is_part_of_the_signed_sender_and_cannot_be_forged():
+    from bot.channels.conversations import parse_sender
+    from orientbot.schools import school_of_sender
+
+    tokens = ConversationTokens(b"k" * 32)
+    sender = ConversationTokens.new_sender("0751234A")
+    assert parse_sender(sender) == sender and school_of_sender(sender) == "0751234A"
+    assert school_of_sender(ConversationTokens.new_sender()) is None
+    token = tokens.issue(sender)
+    assert tokens.check(sender, token)
+    # Another school, with the same random part and the same token: the token no longer matches.
+    forged = sender.replace("0751234A", "0931234B")
+    assert parse_sender(forged) == forged and school_of_sender(forged) == "0931234B"
+    assert not tokens.check(forged, token)
+    # Nor does a conversation of no school become one of a school by adding the code.
+    plain = ConversationTokens.new_sender()
+    assert not tokens.check("e-0751234A-" + plain[2:], tokens.issue(plain))

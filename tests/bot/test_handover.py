@@ -128,3 +128,27 @@ def test_the_code_given_reads_the_ticket_written(services, engine, tmp_path):
         assert found is not None and not found.ready
         [alert] = session.execute(select(Delivery)).scalars().all()
         assert (alert.ticket_id, alert.channel) == (marker["ticket_id"], "on_call")
+
+
+def _from_channel(tracker, channel):
+    for event in tracker.events:
+        if event.get("event") == "user":
+            event["input_channel"] = channel
+    return tracker
+
+
+def test_the_ticket_carries_the_school_of_a_chat_window_conversation_only(services):
+    from orientbot.schools import sender_for_school
+
+    services = replace(services, now=lambda: TUESDAY_10H_PARIS)
+    sender = sender_for_school("0751234A", "c" * 32)
+    for channel, school in (("chat", "0751234A"), ("rest", None), (None, None)):
+        tracker = _from_channel(make_tracker("je veux parler à un conseiller", intent="ask_human", confidence=0.99),
+                                channel)
+        tracker.sender_id = sender
+        ActionHandoff(services).run(CollectingDispatcher(), tracker, {})
+        assert services.tickets.tickets[-1].school == school, channel
+    # A chat window's conversation of no school.
+    tracker = _from_channel(make_tracker("je veux parler à un conseiller", intent="ask_human", confidence=0.99), "chat")
+    ActionHandoff(services).run(CollectingDispatcher(), tracker, {})
+    assert services.tickets.tickets[-1].school is None
