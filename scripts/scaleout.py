@@ -34,7 +34,7 @@ if __package__ in (None, ""):  # `python scripts/scaleout.py`: the project's mod
     sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from bot.action_server import DEFAULT_MAX_BODY as ACTIONS_MAX_BODY  # noqa: E402
-from scripts.servers import BOT_MAX_BODY, MODEL, ROOT, VENV_BIN, free_port, wait_for  # noqa: E402
+from scripts.servers import BOT_MAX_BODY, MODEL, ROOT, VENV_BIN, free_port, stop, wait_for  # noqa: E402
 
 # Tunables (each also an option of `python scripts/scaleout.py`, or an environment variable).
 NGINX = os.environ.get("NGINX", "/usr/sbin/nginx")
@@ -280,18 +280,6 @@ def _start(command: List[str], env: dict, log_path: Path) -> subprocess.Popen:
                                 start_new_session=True, umask=0o077)
 
 
-def _stop(processes: List[subprocess.Popen]) -> None:
-    for process in processes:
-        if process.poll() is None:
-            os.killpg(process.pid, signal.SIGTERM)
-    for process in processes:
-        try:
-            process.wait(timeout=30)
-        except subprocess.TimeoutExpired:
-            os.killpg(process.pid, signal.SIGKILL)
-            process.wait()
-
-
 def _drop_redis_keys(db: int, prefix: str) -> None:
     import redis
 
@@ -395,7 +383,7 @@ def scaled_out(work: Path, *, rasa: int = 2, actions: int = 2, model: Path = MOD
         yield layout
     finally:
         if layout is not None:
-            _stop(layout.processes)
+            stop(layout.processes)
         try:
             if redis_prefix:
                 _drop_redis_keys(REDIS_DB, redis_prefix)
@@ -430,12 +418,12 @@ def main(argv=None) -> int:
         print(f"[scaleout] {args.model} manque : make train", file=sys.stderr)
         return 1
     work = args.work or Path(tempfile.mkdtemp(prefix="orientbot-scaleout-"))
-    stop = {"signal": 0}
+    stopping = {"signal": 0}
 
     def on_signal(number, _frame):
-        if stop["signal"]:  # a second Ctrl-C while stopping: the stopping goes on (processes, database, keys)
+        if stopping["signal"]:  # a second Ctrl-C while stopping: the stopping goes on (processes, database, keys)
             return
-        stop["signal"] = number
+        stopping["signal"] = number
         raise KeyboardInterrupt
 
     # Both, explicitly: a shell's background job inherits SIGINT ignored, and Python would keep it so.
@@ -462,7 +450,7 @@ def main(argv=None) -> int:
             return 1
     except KeyboardInterrupt:
         print("[scaleout] arrêt…")
-        return 143 if stop["signal"] == signal.SIGTERM else 130
+        return 143 if stopping["signal"] == signal.SIGTERM else 130
     finally:
         if args.work is None:
             shutil.rmtree(work, ignore_errors=True)

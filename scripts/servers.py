@@ -16,7 +16,7 @@ import urllib.error
 import urllib.request
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Iterator, Optional, Tuple
+from typing import Iterator, Optional, Sequence, Tuple
 
 ROOT = Path(__file__).resolve().parent.parent
 MODEL = ROOT / "models" / "orientation.tar.gz"
@@ -76,6 +76,19 @@ class Bot:
         return json.loads(text)
 
 
+def stop(processes: Sequence[subprocess.Popen]) -> None:
+    """Stop servers started with ``start_new_session`` (their whole process group): SIGTERM, then SIGKILL after 30 s."""
+    for process in processes:
+        if process.poll() is None:
+            os.killpg(process.pid, signal.SIGTERM)
+    for process in processes:
+        try:
+            process.wait(timeout=30)
+        except subprocess.TimeoutExpired:
+            os.killpg(process.pid, signal.SIGKILL)
+            process.wait()
+
+
 @contextmanager
 def running_bot(work: Path, model: Path = MODEL, *, with_console: bool = False, keep_database: bool = False,
                 risk_model: Optional[Path] = None) -> Iterator[Bot]:
@@ -128,12 +141,5 @@ def running_bot(work: Path, model: Path = MODEL, *, with_console: bool = False, 
             bot.console_url = f"http://127.0.0.1:{console_port}"
         yield bot
     finally:
-        for process in processes:
-            if process.poll() is None:
-                os.killpg(process.pid, signal.SIGTERM)
-        for process in processes:
-            try:
-                process.wait(timeout=30)
-            except subprocess.TimeoutExpired:
-                os.killpg(process.pid, signal.SIGKILL)
+        stop(processes)
         logs.close()
