@@ -52,6 +52,18 @@ class Bot:
         self.url = url
         self.env = env
         self.console_url = ""
+        # The action server's command and process, so that a fault test can stop it and start it again.
+        self.action_command: list = []
+        self.action_process: Optional[subprocess.Popen] = None
+        self._logs = None
+
+    def stop_action_server(self) -> None:
+        stop([self.action_process])
+
+    def start_action_server(self) -> None:
+        self.action_process = subprocess.Popen(self.action_command, cwd=ROOT, env=self.env, stdout=self._logs,
+                                               stderr=subprocess.STDOUT, start_new_session=True, umask=0o077)
+        wait_for(self.env["ACTION_SERVER_URL"].rsplit("/", 1)[0] + "/health", [self.action_process])
 
     @property
     def database_url(self) -> str:
@@ -132,14 +144,16 @@ def running_bot(work: Path, model: Path = MODEL, *, with_console: bool = False, 
                          umask=0o077)  # as scripts/run.sh: what the servers write is their user's only
         for c in commands
     ]
+    bot: Optional[Bot] = None
     try:
         wait_for(f"http://127.0.0.1:{action_port}/health", processes)
         wait_for(f"http://127.0.0.1:{rasa_port}/webhooks/rest/", processes)
         bot = Bot(f"http://127.0.0.1:{rasa_port}", env)
+        bot.action_command, bot.action_process, bot._logs = commands[0], processes[0], logs
         if with_console:
             wait_for(f"http://127.0.0.1:{console_port}/login", processes)
             bot.console_url = f"http://127.0.0.1:{console_port}"
         yield bot
     finally:
-        stop(processes)
+        stop(processes + ([bot.action_process] if bot is not None and bot.action_process not in processes else []))
         logs.close()
