@@ -27,7 +27,7 @@ def tickets(engine, people):
         add_account(session, "chefa", role="admin", display_name="Admin A", school=SCHOOL_A)
         add_entry(session)
         ids = {
-            "a": add_ticket(session, question="bourse au lycée Voltaire", sender_id=SENDER_A, school=SCHOOL_A,
+            "a": add_ticket(session, question="dossier de bourse lycée Voltaire", sender_id=SENDER_A, school=SCHOOL_A,
                             candidates=CANDIDATES).id,
             "b": add_ticket(session, question="stage de seconde", sender_id=SENDER_B, school=SCHOOL_B,
                             candidates=CANDIDATES).id,
