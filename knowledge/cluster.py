@@ -404,6 +404,35 @@ def _speaks_of_someone_unnamed(text: str) -> bool:
         bool(_INVERTED_PRONOUN.search(text)) and not _NOUN_SUBJECT_FIRST.match(text))
 
 
+_OBJECT_CLITICS = {"la", "le", "l'", "lui", "leur"}
+_BARE_DEMONSTRATIVES = {"ça", "ca", "cela", "ceci"}
+_EST_CE_ALONE = re.compile(r"(?i)\best-ce\b(?!\s*qu)")
+# "La conservera-t-il… ?": a clitic opening the question, before an inverted subject (the tagger reads "La" as an article).
+_CLITIC_FIRST = re.compile(r"(?i)^\W*(?:la|le|l['’])\s*\w+(?:-t)?-(?:il|elle|on|ils|elles)\b")
+
+
+def _stands_for_something_unsaid(text: str) -> bool:
+    """An object pronoun or a bare demonstrative standing for what the asker said before the question.
+
+    "Dois-je la demander ?", "Peut-on l'inscrire au lycée ?", "Comment ça s'appelle ?", "Est-ce compatible… ?":
+    the button would not say what "la", "l'", "ça" or "ce" is. Read with spaCy (the article "la" is not a pronoun).
+    """
+    if _EST_CE_ALONE.search(text) or _CLITIC_FIRST.match(text):
+        return True
+    tokens = list(parse(text))
+    names_something = any(token.pos_ in ("NOUN", "PROPN") for token in tokens)
+    if not names_something:  # "Qu'en pensez-vous ?", "Quels sont ses droits ?" name nothing at all
+        return True
+    for token in tokens:
+        low = token.text.lower()
+        if token.pos_ != "PRON":
+            continue
+        # "Ça sert à quoi, la fiche Avenir ?" names what "ça" is; "Comment ça s'appelle ?" does not.
+        if low in _OBJECT_CLITICS or (low in _BARE_DEMONSTRATIVES and token.dep_.startswith("nsubj") and not names_something):
+            return True
+    return False
+
+
 # Weaker: a demonstrative or a possessive that may point to something said before ("ces projets", "sa bourse").
 _POINTS_BACK = re.compile(
     r"(?i)\b(?:ces|cette|cet|ce|sa|son|ses|leur)\b(?! (?:ann[ée]e|campagne|rentr[ée]e|moment|soir|week-end|mois))"
@@ -514,6 +543,7 @@ def _title_cost(candidate: TitleCandidate, audience: str, keywords: set, spellin
         bool(PLACEHOLDER.search(text) or LOCAL_DETAIL.search(text)),
         _needs_context(text) or bool(_FOLLOWS_ON.match(text)),
         _speaks_of_someone_unnamed(text),
+        _stands_for_something_unsaid(text),
         not reads_as_a_question(text),
         bool(misspelt_words(text, spelling)),
         bool(_COLLOQUIAL.search(text)),

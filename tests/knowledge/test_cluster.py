@@ -188,6 +188,22 @@ def test_a_title_is_never_a_fragment():
     assert not reads_as_a_question("Comment demander une bourse de lycée")
 
 
+def test_a_title_does_not_lean_on_words_said_before_the_question():
+    from knowledge.cluster import Cluster, _stands_for_something_unsaid, titles
+
+    for leaning in ("Dois-je la remplir avant la rentrée ?", "La gardera-t-il l'an prochain ?",
+                    "Comment ça se passe et comment on fait ?", "Est-ce cumulable avec un job étudiant ?"):
+        assert _stands_for_something_unsaid(leaning), leaning
+    for standing in ("Est-ce que la bourse de lycée se demande en ligne ?", "Le CIO est-il ouvert l'été ?",
+                     "Ça sert à quoi la fiche Avenir ?", "La licence est-elle sélective ?"):
+        assert not _stands_for_something_unsaid(standing), standing
+    prime = "La prime d'internat est versée sans démarche aux boursiers internes, avec la bourse."
+    cluster = Cluster(pairs=(pair("Dois-je la demander quelque part ?", prime, cid="a"),
+                             pair("La prime d'internat, il faut la demander où ?", prime, cid="b"),
+                             pair("Comment obtenir la prime d'internat quand on est boursier ?", prime, cid="c")))
+    assert titles(cluster)[0] == "Comment obtenir la prime d'internat quand on est boursier ?"
+
+
 def test_the_crossvalidation_replays_entries_under_review_as_questions_the_kb_cannot_answer():
     from knowledge.cluster import ClusterResult
     from knowledge.crossval import FAQ, UNKNOWN, items_of, served
