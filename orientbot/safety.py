@@ -31,7 +31,7 @@ _PAPERWORK = (
     r"|projet motive|toucher a rien|touche a rien|touche plus a rien|choix|orientation|spe\w*|option"
 )
 # Misbehaving at school ("il a fait une bêtise, il est exclu"): a matter for the school, not the 3114.
-_DISCIPLINE = r"exclu\w*|conseil de discipline|sanction\w*|punition|puni|colle|heures? de retenue|renvoy\w*|avertissement"
+_DISCIPLINE = r"exclu\w*|conseil de discipline|sanction\w*|punition|puni|colle|heures? de retenue|renvoy\w*|avertissement|convoqu\w*"
 
 # Checked in this order: the most serious kind wins when several match.
 _PATTERNS = {
@@ -108,7 +108,9 @@ _PATTERNS = {
         r"\b(poste|publie|partage|diffuse)\w* (des )?(photos?|videos?) de moi", r"\bfaux compte\b", r"\bcompte\b.*\b(moquer|se moquer|insulter)",
         r"\bchantage\b", r"\bsextorsion",
         r"\b(poste|postent|publie|publient|diffuse|diffusent)\w* (en son nom |en mon nom )?(des )?(montages?|photos? truquees?|messages insultants)",
-        r"\bphotos? truquees?\b", r"\bmontages?\b.{0,40}\b(nue?s?|de moi|ma tete|sa tete|degueu\w*)\b", r"\bcompte\b.{0,30}\bpirate\w*\b.{0,80}\b(publi|post|insult|photos?|videos?|messages|moqu|montage)",
+        r"\b(photos?|videos?|montages?|images?) truquee?s?\b", r"\bmontages?\b.{0,40}\b(nue?s?|de moi|ma tete|sa tete|degueu\w*)\b",
+        # "font circuler des montages de notre fille": what is spread about someone, told by a parent too.
+        r"\b(font|fait|faire) (circuler|tourner) (des |les )?(photos?|videos?|montages?|images?|rumeurs?)\b", r"\bcompte\b.{0,30}\bpirate\w*\b.{0,80}\b(publi|post|insult|photos?|videos?|messages|moqu|montage)",
         r"\bcompte (insta\w*|tiktok|snap\w*|anonyme|facebook|twitter)\b.{0,60}\b(publie|poste|photos?|videos?|commentaires)",
         r"\b(vise|visee)s? par un compte\b", r"\bprises? en cachette\b",
         r"\b(ca|elle|la video|les photos|la photo|le groupe)\b.{0,20}\b(tourne|tournent|circule|circulent)\b.{0,20}\b(partout|dans toutes?|a tout)",

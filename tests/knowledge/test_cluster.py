@@ -191,7 +191,7 @@ def test_a_title_is_never_a_fragment():
 def test_a_title_does_not_lean_on_words_said_before_the_question():
     from knowledge.cluster import Cluster, _stands_for_something_unsaid, titles
 
-    for leaning in ("Dois-je la remplir avant la rentrée ?", "La gardera-t-il l'an prochain ?",
+    for leaning in ("Doit-on la renvoyer signée au secrétariat ?", "La touchera-t-il dès septembre ?",
                     "Comment ça se passe et comment on fait ?", "Est-ce cumulable avec un job étudiant ?"):
         assert _stands_for_something_unsaid(leaning), leaning
     for standing in ("Est-ce que la bourse de lycée se demande en ligne ?", "Le CIO est-il ouvert l'été ?",

@@ -68,7 +68,7 @@ def test_distress_is_recognised_with_its_kind(text, kind):
         ("le compagnon de ma mère est violent avec nous deux", "enfance-en-danger"),
         ("il veut me tuer", "enfance-en-danger"),
         # online
-        ("le compte tiktok de notre fils a été piraté, des élèves y diffusent des photos truquées", "cyberharcelement"),
+        ("sur snapchat, des camarades font circuler des montages truqués de notre fille", "cyberharcelement"),
         ("un gars menace d'envoyer mes photos, sinon il les publie", "cyberharcelement"),
     ],
 )
@@ -90,7 +90,7 @@ def test_distress_told_indirectly_or_by_someone_else(text, kind):
         "je préfère ne plus toucher à rien sur mon dossier Parcoursup, j'ai peur de faire une bêtise",
         "j'ai fait une grosse bêtise, j'ai supprimé mon voeu",
         "j'ai fait une bêtise dans mes voeux, je peux corriger ?",
-        "notre fils a fait une bêtise en classe, il est convoqué en conseil de discipline lundi",
+        "notre fille a fait une bêtise au collège, la principale nous convoque jeudi",
         "mon fils passe ses soirées sur un jeu vidéo violent, peut-il faire un BTS dans le jeu vidéo ?",
         "un film violent en cours de français, c'est normal ?",
         "les sports violents comme la boxe, il y a un bac pro ?",
