@@ -34,7 +34,7 @@ if __package__ in (None, ""):  # `python scripts/scaleout.py`: the project's mod
     sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from bot.action_server import DEFAULT_MAX_BODY as ACTIONS_MAX_BODY  # noqa: E402
-from scripts.servers import BOT_MAX_BODY, MODEL, ROOT, VENV_BIN, free_port, stop, wait_for  # noqa: E402
+from scripts.servers import BOT_MAX_BODY, MODEL, ROOT, VENV_BIN, free_port, spawn, stop, wait_for  # noqa: E402
 
 # Tunables (each also an option of `python scripts/scaleout.py`, or an environment variable).
 NGINX = os.environ.get("NGINX", "/usr/sbin/nginx")
@@ -276,8 +276,7 @@ def _log(path: Path):
 
 def _start(command: List[str], env: dict, log_path: Path) -> subprocess.Popen:
     with _log(log_path) as log:
-        return subprocess.Popen(command, cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT,
-                                start_new_session=True, umask=0o077)
+        return spawn(command, env, log)
 
 
 def _drop_redis_keys(db: int, prefix: str) -> None:

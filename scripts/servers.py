@@ -52,18 +52,18 @@ class Bot:
         self.url = url
         self.env = env
         self.console_url = ""
-        # The action server's command and process, so that a fault test can stop it and start it again.
-        self.action_command: list = []
-        self.action_process: Optional[subprocess.Popen] = None
+        # The servers' commands and processes (the action server first), so that a fault test can stop the
+        # action server and start it again; ``running_bot`` stops whatever the list holds at the end.
+        self.commands: list = []
+        self.processes: list = []
         self._logs = None
 
     def stop_action_server(self) -> None:
-        stop([self.action_process])
+        stop(self.processes[:1])
 
     def start_action_server(self) -> None:
-        self.action_process = subprocess.Popen(self.action_command, cwd=ROOT, env=self.env, stdout=self._logs,
-                                               stderr=subprocess.STDOUT, start_new_session=True, umask=0o077)
-        wait_for(self.env["ACTION_SERVER_URL"].rsplit("/", 1)[0] + "/health", [self.action_process])
+        self.processes[0] = spawn(self.commands[0], self.env, self._logs)
+        wait_for(self.env["ACTION_SERVER_URL"].rsplit("/", 1)[0] + "/health", self.processes[:1])
 
     @property
     def database_url(self) -> str:
@@ -86,6 +86,13 @@ class Bot:
         if status != 200:
             raise AssertionError(f"HTTP {status}: {text[:500]}")
         return json.loads(text)
+
+
+def spawn(command: list, env: dict, logs) -> subprocess.Popen:
+    # In a session of its own (``stop`` ends its whole group); umask as scripts/run.sh: what the servers
+    # write is their user's only.
+    return subprocess.Popen(command, cwd=ROOT, env=env, stdout=logs, stderr=subprocess.STDOUT, start_new_session=True,
+                            umask=0o077)
 
 
 def stop(processes: Sequence[subprocess.Popen]) -> None:
@@ -139,21 +146,16 @@ def running_bot(work: Path, model: Path = MODEL, *, with_console: bool = False, 
     if with_console:
         commands.append([str(VENV_BIN / "python"), "-m", "console", "serve", "--host", "127.0.0.1",
                          "--port", str(console_port)])
-    processes = [
-        subprocess.Popen(c, cwd=ROOT, env=env, stdout=logs, stderr=subprocess.STDOUT, start_new_session=True,
-                         umask=0o077)  # as scripts/run.sh: what the servers write is their user's only
-        for c in commands
-    ]
-    bot: Optional[Bot] = None
+    processes = [spawn(command, env, logs) for command in commands]
     try:
         wait_for(f"http://127.0.0.1:{action_port}/health", processes)
         wait_for(f"http://127.0.0.1:{rasa_port}/webhooks/rest/", processes)
         bot = Bot(f"http://127.0.0.1:{rasa_port}", env)
-        bot.action_command, bot.action_process, bot._logs = commands[0], processes[0], logs
+        bot.commands, bot.processes, bot._logs = commands, processes, logs
         if with_console:
             wait_for(f"http://127.0.0.1:{console_port}/login", processes)
             bot.console_url = f"http://127.0.0.1:{console_port}"
         yield bot
     finally:
-        stop(processes + ([bot.action_process] if bot is not None and bot.action_process not in processes else []))
+        stop(processes)
         logs.close()
