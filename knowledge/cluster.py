@@ -582,11 +582,6 @@ def titles(cluster: Cluster, spelling: Spelling = Spelling()) -> Tuple[str, str]
     return chosen["eleve"], chosen["parent"]
 
 
-def display_question(cluster: Cluster) -> str:
-    """The students' button label (see ``titles``)."""
-    return titles(cluster)[0]
-
-
 def build_entries(clusters: Sequence[Cluster]) -> List[KnowledgeEntry]:
     spelling = kb_spelling(clusters)
     titled = [(cluster, titles(cluster, spelling)) for cluster in clusters]
