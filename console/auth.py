@@ -19,8 +19,8 @@ from urllib.parse import quote
 
 from aiohttp import web
 
-from console.pages import SETTINGS, User, db, form, now, render, see_other, sentence
-from orientbot import accounts
+from console.pages import SETTINGS, User, db, form, now, render, see_other, sentence, use_zone
+from orientbot import accounts, workflow
 
 COOKIE = "orientbot_console"
 LOGIN_COOKIE = "orientbot_login"
@@ -65,6 +65,7 @@ async def guard(request: web.Request, handler):
             request["user"], request["csrf"] = User.of(web_session.counsellor), web_session.csrf_token
             request["must_change_password"] = accounts.must_change_password(
                 session, counsellor_id=web_session.counsellor_id)
+            use_zone(workflow.office_hours(session).timezone)
     if "user" not in request:
         if wants_json(request):
             return web.json_response({"error": "Votre session a expiré : reconnectez-vous."}, status=401)

@@ -13,7 +13,7 @@ from typing import Optional
 from aiohttp import web
 
 from console import charts
-from console.pages import ZONE, db, now, render
+from console.pages import db, now, render, zone
 from orientbot import stats
 from orientbot.tickets import REASON_LABELS
 
@@ -30,7 +30,7 @@ def duration(delta: Optional[timedelta]) -> str:
 
 async def dashboard_page(request: web.Request) -> web.Response:
     with db(request) as session:
-        figures = stats.dashboard(session, now=now(request), zone=ZONE, school=request["user"].school)
+        figures = stats.dashboard(session, now=now(request), zone=zone(), school=request["user"].school)
     per_day = [(f"{day:%d/%m}", count) for day, count in figures.per_day]
     by_reason = [(REASON_LABELS.get(reason, reason), count) for reason, count in figures.by_reason]
     return render(

@@ -20,7 +20,7 @@ from zoneinfo import ZoneInfo
 from aiohttp import web
 from sqlalchemy import select
 
-from console.pages import ZONE, db, form, not_found, now, render, see_other, sentence
+from console.pages import db, form, not_found, now, render, see_other, sentence, zone
 from knowledge.anonymise import anonymise_text
 from orientbot import kb_admin
 from orientbot.db import Counsellor, KBEntry
@@ -48,7 +48,7 @@ def _actor(request: web.Request) -> Actor:
 
 
 def _today(request: web.Request) -> date:
-    return now(request).astimezone(ZoneInfo(ZONE)).date()
+    return now(request).astimezone(ZoneInfo(zone())).date()
 
 
 def _entry_path(entry_id: str) -> str:

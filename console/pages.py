@@ -1,11 +1,13 @@
 """What every page handler shares: the app's keys, the logged-in user, rendering, redirects.
 
 Owns the glue between aiohttp and the core: one database session per step
-(``db``), the injected clock (``now``), Jinja2 rendering with autoescape on for
-every template, and the French notices shown after an action.
+(``db``), the injected clock (``now``), the service's time zone every time is
+shown in (``local_time``), Jinja2 rendering with autoescape on for every
+template, and the French notices shown after an action.
 """
 from __future__ import annotations
 
+from contextvars import ContextVar
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, Callable, Optional
@@ -17,14 +19,17 @@ from sqlalchemy.engine import Engine
 
 from orientbot import emergency
 from orientbot.db import Counsellor, as_utc, session_scope
-from orientbot.office_hours import DAY_NAMES
+from orientbot.office_hours import DAY_NAMES, OfficeHours
 from orientbot.settings import Settings
 
 ENGINE = web.AppKey("engine", Engine)
 SETTINGS = web.AppKey("settings", Settings)
 CLOCK = web.AppKey("clock", Callable[[], datetime])
 TEMPLATES = web.AppKey("templates", jinja2.Environment)
-ZONE = "Europe/Paris"
+# The service's time zone (its office hours', chosen by an admin: a school in La Réunion or Nouméa is not on
+# Paris time), for the request being served: the guard sets it once per request (``use_zone``), and the times
+# of every page, written by handlers and templates alike, are shown in it.
+_ZONE: ContextVar[str] = ContextVar("console_zone", default=OfficeHours.timezone)
 
 # Shown after a redirect: the query string carries a key, never text, so nothing can be injected.
 NOTICES = {
@@ -84,11 +89,21 @@ def now(request: web.Request) -> datetime:
     return request.app[CLOCK]()
 
 
+def use_zone(name: str) -> None:
+    """Show this request's times in ``name`` (a zone ``OfficeHours`` accepted)."""
+    _ZONE.set(name)
+
+
+def zone() -> str:
+    """The time zone of the request being served."""
+    return _ZONE.get()
+
+
 def local_time(moment: Optional[datetime], *, with_day: bool = True) -> str:
     """"lun. 07/12 à 14:05" in the service's time zone."""
     if moment is None:
         return ""
-    local = as_utc(moment).astimezone(ZoneInfo(ZONE))
+    local = as_utc(moment).astimezone(ZoneInfo(zone()))
     clock = local.strftime("%H:%M")
     return f"{DAY_NAMES[local.weekday()][:3]}. {local:%d/%m} à {clock}" if with_day else clock
 

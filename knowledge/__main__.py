@@ -15,7 +15,7 @@ from pathlib import Path
 from tqdm import tqdm
 
 from knowledge.anonymise import spacy_ner
-from knowledge.crossval import items_of, replay, report_lines
+from knowledge.crossval import draws_lines, headline, items_of, replay, report_lines
 from knowledge.export import stale_files, write
 from knowledge.load import load_corpus, transcript_files
 from knowledge.pipeline import build_knowledge, store
@@ -29,13 +29,22 @@ def _progress(iterable, **options):
     return tqdm(iterable, file=sys.stderr, leave=False, **options)
 
 
-def cross_validate(result, settings, *, progress, features=FEATURES):
-    """The whole answer policy replayed over the transcripts (``knowledge.crossval``); prints and keeps the report."""
+def cross_validate(result, settings, *, progress, features=FEATURES, draws=1):
+    """The whole answer policy replayed over the transcripts (``knowledge.crossval``); prints and keeps the report.
+
+    ``draws``: how many different random fifths of the entries the folds hold out; the first is reported in
+    full (and its risk model served), all of them in a summary, since which entries are held out moves the
+    figures more than most changes do.
+    """
     started = time.perf_counter()
     budget = settings.gate.wrong_answer_budget
-    replayed = replay(items_of(result.clusters, result.entries), result.entries, settings.gate,
-                      fitter(PROJECT_ROOT, settings.detectors), budget=budget, features=features, progress=progress)
+    items = items_of(result.clusters, result.entries)
+    runs = [replay(items, result.entries, settings.gate, fitter(PROJECT_ROOT, settings.detectors), budget=budget,
+                   features=features, progress=progress, draw=draw) for draw in range(draws)]
+    replayed = runs[0]
     lines = report_lines(replayed, budget)
+    if draws > 1:
+        lines += [""] + draws_lines([headline(run) for run in runs])
     settings.reports_dir.mkdir(parents=True, exist_ok=True)
     (settings.reports_dir / "crossval.txt").write_text("\n".join(lines) + "\n", encoding="utf-8")
     for line in lines:
@@ -51,6 +60,8 @@ def main(argv=None) -> int:
     parser.add_argument("--transcripts", type=Path, default=settings.transcripts_dir)
     parser.add_argument("--out", type=Path, default=settings.generated_dir, help="where the Rasa files go")
     parser.add_argument("--database-url", default=settings.database_url)
+    parser.add_argument("--draws", type=int, default=3, metavar="N",
+                        help="eval: how many random choices of held-out entries to replay (the figures move with it)")
     parser.add_argument("--without", default="", metavar="F1,F2",
                         help="eval: risk features left out, to measure what they bring (orientbot.risk.FEATURES)")
     args = parser.parse_args(argv)
@@ -85,7 +96,7 @@ def main(argv=None) -> int:
         unknown = left_out - set(FEATURES)
         if unknown:
             parser.error(f"caractéristiques inconnues : {', '.join(sorted(unknown))}")
-        replayed = cross_validate(result, settings, progress=_progress,
+        replayed = cross_validate(result, settings, progress=_progress, draws=args.draws,
                                   features=[name for name in FEATURES if name not in left_out])
         if left_out:
             return 0

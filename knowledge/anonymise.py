@@ -16,15 +16,11 @@ from typing import Callable, Iterable, List, Sequence, Tuple
 
 from knowledge.model import AnonymisationReport, Conversation, Participant
 from orientbot.normalise import fold_accents
+from orientbot.placeholders import PLACEHOLDERS
 
 # An NER function: texts in, for each text the (start, end, label) of its entities.
 NerFunction = Callable[[Sequence[str]], List[List[Tuple[int, int, str]]]]
 
-PLACEHOLDERS = {
-    "email": "[E-MAIL]", "url": "[LIEN PERSONNEL]", "phone": "[TÉLÉPHONE]", "ine": "[INE]",
-    "address": "[ADRESSE]", "school": "[ÉTABLISSEMENT]", "name": "[NOM]", "place": "[LIEU]",
-    "number": "[NUMÉRO]", "birth_date": "[DATE DE NAISSANCE]",
-}
 
 _EMAIL = re.compile(r"[\w.+-]+@[\w-]+(?:\.[\w-]+)+")
 _URL = re.compile(r"https?://[^\s<>\"')\]]+|www\.[^\s<>\"')\]]+")

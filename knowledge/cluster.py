@@ -34,12 +34,12 @@ from knowledge.checks import (
     stand_alone,
 )
 from knowledge.model import Cluster, QAPair
-from knowledge.register import NEUTRAL, TU, VOUS, convert, parse, register_of, without_the_askers_child
+from knowledge.register import NEUTRAL, TU, VOUS, convert, for_parents, parse, register_of, without_the_askers_child
 from orientbot.cues import asks_for_a_human, sounds_like_a_complaint, tells_a_personal_situation
 from orientbot.emergency import IN_AN_ANSWER
 from orientbot.followup import is_elliptic, without_lead_in
 from orientbot.kb import KnowledgeEntry, Variant
-from orientbot.normalise import STOPWORDS, fold_accents, normalise
+from orientbot.normalise import STOPWORDS, TEXTING, fold_accents, normalise
 from orientbot.safety import detect_distress
 from orientbot.validity import campaign_year, valid_until
 
@@ -217,7 +217,7 @@ def _answer_quality(pair: QAPair, typicality: float) -> float:
 REGISTER_OF_AUDIENCE = {"eleve": TU, "parent": VOUS}
 DERIVED_REASONS = {
     "eleve": "réponse aux élèves dérivée de celle aux parents (vous → tu) : à relire",
-    "parent": "réponse aux parents dérivée de celle aux élèves (tu → vous) : à relire",
+    "parent": "réponse aux parents dérivée de celle aux élèves (tu → « votre enfant ») : à relire",
 }
 MISSING_REASONS = {
     "eleve": "aucune réponse utilisable pour les élèves",
@@ -291,7 +291,8 @@ def choose_answers(cluster: Cluster) -> AnswerChoice:
             answers[audience] = native[0].text
             continue
         for candidate in sound:
-            converted = convert(candidate.text, REGISTER_OF_AUDIENCE[audience])
+            # A parent is told about "votre enfant" (and addressed as "vous" only to ask or contact someone).
+            converted = for_parents(candidate.text) if audience == "parent" else convert(candidate.text, TU)
             if converted is not None and not answer_defects(converted):
                 answers[audience], _ = converted, derived.add(audience)
                 break
@@ -375,11 +376,10 @@ def _keywords(cluster: Cluster, limit: int = 6) -> List[str]:
 _PARENT_VOICE = re.compile(r"(?i)\b(mon|ma|notre|nos|mes) (fils|fille|enfants?|ado|adolescente?|gar[çc]on)\b")
 _FIRST_PERSON = re.compile(r"(?i)\b(je|j'|moi|mon|ma|mes|me|m'|nous|notre|nos)\b|\bj['’]")
 _SECOND_PERSON = re.compile(r"(?i)\b(tu|te|toi|ton|ta|tes|vous|votre|vos)\b|\bt['’]")
-# Texting spellings that a button must not show ("cb de voeux", "jsp", "c koi").
-_SMS = re.compile(
-    r"(?i)\b(c|cb|cmb|jsp|pk|pq|pcq|stp|svp|tkt|jai|jsuis|chui|ya|mdr|bcp|qd|qq|pr|ds|ki|koi|dc|tt|tjrs|slt|bjr|"
-    r"psup|ajd|auj|g|jpeux|jveux|jsais|ct|msg|rdv|pb|dsl|ptet|mm|qqch|qqn|bosser|taf|ingé|ca)\b"
-)
+# Texting spellings that a button must not show ("cb de voeux", "jsp", "c koi"): the normaliser's table, and
+# shortcuts it leaves as they are.
+_SMS = re.compile(r"(?i)\b(" + "|".join(sorted(map(re.escape, set(TEXTING) | {
+    "pcq", "tjrs", "mdr", "qq", "ajd", "auj", "msg", "rdv", "pb", "dsl", "ptet", "bosser", "taf", "ingé", "ca"}))) + r")\b")
 # Spoken shortcuts a written question does not take: "faut classer…" (il faut), "= possible ?".
 _COLLOQUIAL = re.compile(r"(?i)^faut\b|\s=\s|\bah bon\b|\bvs\b|\bou pas\b")
 # A question that goes on from an earlier one ("Et en PASS ?"), or speaks of someone not named in it
@@ -492,8 +492,32 @@ class TitleCandidate:
     voice: str  # "neutral", "student" (je), "parent" (mon enfant), "addressed" (tu/vous)
 
 
+# "je ai" -> "j'ai", "ce est" -> "c'est", "quelqu un" -> "quelqu'un": the normaliser's expansions, elided again.
+_ELIDED = re.compile(r"\b(j|c|d|n|qu|l|m|t|s|quelqu|jusqu)(?:e|a)? (?=[aeiouyhéè])")
+
+
+def _written_out(sentence: str) -> str:
+    """Texting spellings written out ("C koi…" -> "C'est quoi…", "jdois" -> "je dois"), from the normaliser's table.
+
+    Acronyms (all capitals) and the single letters that are not texting ("g" for "j'ai" is also a grade) are left.
+    """
+
+    def expand(match: re.Match) -> str:
+        word = match.group()
+        if (word.isupper() and len(word) > 1) or word.lower() == "g":
+            return word
+        written = TEXTING.get(word.lower())
+        if written is None:
+            return word
+        written = _ELIDED.sub(r"\1'", written)
+        return written[:1].upper() + written[1:] if word[:1].isupper() else written
+
+    return re.sub(r"[^\W\d_]+", expand, sentence)
+
+
 def _as_a_button(sentence: str) -> str:
-    """Greetings and lead-ins off, a capital first, one space before the question mark."""
+    """Texting written out, greetings and lead-ins off, a capital first, one space before the question mark."""
+    sentence = _written_out(sentence)
     previous = None
     while previous != sentence:
         previous = sentence

@@ -2,15 +2,49 @@
 
 Owns ``register_of`` (which register a text addresses its reader in), ``convert`` (tu -> vous and
 vous -> tu: pronouns, possessives, verb agreement, imperatives such as "inscris-toi" <->
-"inscrivez-vous") and ``without_the_askers_child`` ("votre fils" -> "votre enfant").
+"inscrivez-vous"), ``for_parents`` (a student answer told to a parent, about "votre enfant") and
+``without_the_askers_child`` ("votre fils" -> "votre enfant").
 
-The conversion is deliberately conservative: it returns None whenever it meets a verb it cannot
+The conversions are deliberately conservative: they return None whenever they meet a verb they cannot
 conjugate, or a text whose people do not map one to one (a parent answer about "votre enfant" is not a
-student answer with "tu"; a student answer about "tes parents" is not a parent answer with "vous").
-What it returns is marked for review by ``knowledge.cluster`` but served.  spaCy's French model gives
-the lemmas and parts of speech; its person features on "tu" verbs are unreliable, so the verb that
-agrees with "tu"/"vous" is found by its place (after the subject, before "-tu"/"-toi", or an
-imperative opening a clause) and conjugated from tables.
+student answer with "tu"; a student answer about "ta mère" is not a parent answer).  What they return
+is marked for review by ``knowledge.cluster`` but served.  spaCy's French model gives the lemmas and
+parts of speech; its person features on "tu" verbs are unreliable, so the verb that agrees with
+"tu"/"vous" is found by its place (after the subject, before "-tu"/"-toi", or an imperative opening a
+clause) and conjugated from tables.
+
+For parents (``for_parents``).  The pupil the student answer speaks to is the parent's child, not the
+parent: "Tu pourras faire ta première ailleurs" -> "Votre enfant pourra faire sa première ailleurs",
+never "Vous pourrez faire votre première".  The rules, in order:
+
+- "tu" -> "votre enfant", every time it comes back (the child's gender is unknown: no "il"/"elle"); its
+  verb goes to the third person singular ("peux" -> "peut", "pourras" -> "pourra", "t'inscris" ->
+  "s'inscrit").
+- "ton/ta/tes X" -> "son/sa/ses X" once "votre enfant" has been said in the answer; before that,
+  "le/la/les X de votre enfant" ("à tes vœux" -> "aux vœux de votre enfant").
+- "te/t'": reflexive (subject "tu", or a pronominal verb such as "s'inscrire" whose subject is the
+  pupil) -> "se/s'"; an indirect object -> "lui" ("il te dira" -> "il lui dira", "te la donne" -> "la lui
+  donne"); a direct object -> "l'" before a vowel ("t'aider" -> "l'aider").
+- Imperatives: in a clause (up to . ! ? ; :) whose imperatives all ask, contact or look something up
+  ("contacte", "demande", "renseigne-toi", "n'hésite pas", "va voir", "prends rendez-vous"), the parent
+  can act in the child's place: said in "vous" ("Contactez le CIO").  Any other imperative is something
+  the pupil does: "Inscris-toi, puis envoie ton dossier" -> "Votre enfant doit s'inscrire, puis envoyer
+  son dossier"; "Ne rate pas…" -> "Votre enfant ne doit pas rater…".
+- "tes parents" -> "vous" (they are the reader); "ta famille" -> "votre famille"; "chez toi" -> "chez vous";
+  "toi" -> "votre enfant" ("c'est toi qui décides" -> "c'est votre enfant qui décide").
+- An imperative with no pronoun ("Prends rendez-vous au CIO") is converted too, though ``register_of`` reads
+  it as in no register.
+
+Refused (None), as the "vous" conversion refuses what it is unsure of: an attribute or participle that
+would agree with the child ("tu es inscrit", "tu n'es pas obligé", "une fois admis", "pour être
+accepté", "sois prêt", "tu te sens fort", "que tu mènes seule", "la plus à l'aise"); a question with "-tu"
+("peut-il ?"), "toi-même" ("lui-même"), "le tien" ("le sien": whose?), "ton tuteur et toi formez…" (a verb
+agreeing with two people); "te" as a direct object before a consonant ("le" or "la"?), "te l'…", or a
+"lui"/"l'" before the child is named; "te" before a
+pronominal verb whose subject is not the pupil (reflexive or not?); an imperative with two pronouns or
+whose infinitive is not known; "ton père"/"ta mère"; a text already mixing "tu" and "vous"; a "tu"
+imperative the conversion did not find ("Dans ton cas, préviens le CFA"); and whatever the "vous"
+conversion itself refuses.
 """
 from __future__ import annotations
 
@@ -27,7 +61,7 @@ _PRESENT = {
     "dois": "devez", "sais": "savez", "vois": "voyez", "revois": "revoyez", "crois": "croyez", "reçois": "recevez",
     "mets": "mettez", "remets": "remettez", "permets": "permettez", "prends": "prenez", "apprends": "apprenez",
     "comprends": "comprenez", "reprends": "reprenez", "viens": "venez", "deviens": "devenez", "reviens": "revenez",
-    "obtiens": "obtenez", "tiens": "tenez", "préviens": "prévenez", "inscris": "inscrivez", "réinscris": "réinscrivez",
+    "obtiens": "obtenez", "tiens": "tenez", "retiens": "retenez", "souviens": "souvenez", "préviens": "prévenez", "inscris": "inscrivez", "réinscris": "réinscrivez",
     "écris": "écrivez", "décris": "décrivez", "pars": "partez", "repars": "repartez", "sors": "sortez", "sens": "sentez",
     "connais": "connaissez", "reconnais": "reconnaissez", "suis": "suivez", "poursuis": "poursuivez", "vis": "vivez",
     "lis": "lisez", "perds": "perdez", "attends": "attendez", "réponds": "répondez", "rends": "rendez",
@@ -143,6 +177,14 @@ def convert(text: str, target: str) -> Optional[str]:
 
 # Where an imperative may open a clause in a finished answer (a comma, "et", "puis"... included).
 _IMPERATIVE_OPENERS = {".", "!", "?", ":", ";", ",", "et", "puis", "ou", "mais", "sinon", "alors"}
+# Words that open a clause before an imperative ("Donc commence…", "Surtout n'attends pas").
+_ADVERB_OPENERS = {"donc", "surtout", "alors", "aussi", "bien", "vite", "puis", "ensuite", "oui"}
+# What follows an imperative that the tagger may take for a noun ("Contacte le CIO", "Continue à…").
+_AFTER_IMPERATIVE = {"à", "au", "aux", "le", "la", "les", "l'", "un", "une", "des", "du", "ton", "ta",
+                     "tes", "son", "sa", "ses", "bien", "vite", "aussi", "tout", "pas", "plus", "jamais", "-"}
+_NOT_IMPERATIVE_TAGS = ("ADP", "DET", "CCONJ", "SCONJ", "PRON", "NUM")
+# Clause openers spelled like an imperative: "Faute de…", "Grâce à…", "Suite à…".
+_NOT_IMPERATIVES = {"faute", "grâce", "face", "suite", "entre", "voire", "outre", "comme", "contre", "rapport"}
 
 
 def _left_behind(text: str, target: str) -> bool:
@@ -158,7 +200,7 @@ def _left_behind(text: str, target: str) -> bool:
         opens_clause = i == 0 or tokens[i - 1].text.lower() in _IMPERATIVE_OPENERS
         low = token.text.lower()
         # The tagger reads a clause-opening "Continue…" as a noun as often as a verb: the verb list decides.
-        if target == VOUS and opens_clause and low.endswith("e") and f"{low}r" in _verb_lemmas() \
+        if target == VOUS and opens_clause and low.endswith("e") and f"{low}r" in _verb_lemmas() and low not in _NOT_IMPERATIVES \
                 and not (i + 1 < len(tokens) and tokens[i + 1].text.startswith("-")):
             return True
         if target == TU and low == "toi" and i + 1 < len(tokens) and tokens[i + 1].pos_ in ("VERB", "AUX"):
@@ -189,6 +231,7 @@ class _Converter:
                 self.mood[i] = "".join(token.morph.get("Mood"))
                 self.gender[i] = "".join(token.morph.get("Gender"))
         self.out: Dict[int, str] = {}
+        self.imperatives: Dict[int, str] = {}  # the imperatives ``to_vous`` converted: index -> their "vous" form
 
     def low(self, i: int) -> str:
         return self.words[i][2].lower().replace("’", "'") if 0 <= i < len(self.words) else ""
@@ -224,20 +267,27 @@ class _Converter:
             base, _, suffix = low.partition("-")
             if low in (".", "!", "?"):
                 imperative_sentence = False
+            if self.clause_start(i) and low in ("si", "s'", "sinon", "quand", "dès"):
+                imperative_sentence = True  # "Si tu hésites, demande…": the main clause may well be an imperative
             if i in self.out:
                 continue
             if low == "tu":
                 self.out[i] = _keep_case(word, "vous")
                 subject_pending = True
+            elif low == "ta" and self.low(i + 1) == "famille" and self.low(i + 2) not in ("de", "d'"):
+                self.out[i] = _keep_case(word, "votre")  # the child's family is the reader's
             elif low == "tes" and self.low(i + 1) == "parents":
                 if self.low(i - 1) in _PREPOSITIONS:
                     return None  # "parles-en à tes parents" has no parent version
                 self.out[i], self.out[i + 1] = _keep_case(word, "vous"), ""
-                plural = self._vous_from_third_plural(i + 2)
-                if plural is None and self.is_verb(i + 2):
+                verb = i + 2
+                while self.low(verb) in _CLITICS:  # "tes parents la demandent"
+                    verb += 1
+                plural = self._vous_from_third_plural(verb)
+                if plural is None and (self.is_verb(verb) or verb > i + 2):
                     return None
                 if plural is not None:
-                    self.out[i + 2] = plural
+                    self.out[verb] = plural
             elif low in ("te", "toi"):
                 self.out[i] = _keep_case(word, "vous")
             elif low == "t'":
@@ -269,12 +319,15 @@ class _Converter:
                     return None
                 self.out[i] = _keep_case(word, f"{plural}-{new_suffix}")
                 imperative_sentence = imperative_sentence or suffix != "tu"
+                if suffix != "tu":
+                    self.imperatives[i] = plural
             elif (self.clause_start(i) or (imperative_sentence or low in _IMPERATIVE) and self.low(i - 1) in (",", "et", "puis", "ou")) \
                     and self._looks_imperative(i, low):
                 plural = self._vous_imperative(i, low)
                 if plural is None:
                     return None
                 self.out[i] = _keep_case(word, plural)
+                self.imperatives[i] = plural
                 imperative_sentence = True
         return self.render()
 
@@ -292,6 +345,11 @@ class _Converter:
         lemma = self.lemma.get(i, "")
         if low in _IMPERATIVE or (low in _PRESENT and low.endswith(("s", "x")) and low not in ("es", "as", "tes")):
             return True
+        if low.endswith("e") and f"{low}r" in _verb_lemmas() and self.pos.get(i) not in _NOT_IMPERATIVE_TAGS \
+                and low not in _NOT_IMPERATIVES and (
+                not self.clause_start(i) or self.low(i - 1) not in ("(", "«")
+                and (self.low(i + 1) in _AFTER_IMPERATIVE or self.pos.get(i + 1) in ("DET", "ADP"))):
+            return True  # the tagger reads "Contacte le CIO" as a noun as often as a verb; "(médecine," is one
         if not self.is_verb(i) or self.mood.get(i) not in ("Imp", "Ind", ""):
             return False
         return (lemma.endswith("er") and low in (lemma[:-1], _er_present_tu(lemma[:-2])[:-1])) or (
@@ -467,3 +525,348 @@ def _er_present_tu(stem: str) -> str:
     if match and len(stem) > len(match.group(1)) + 1:
         stem = stem[: match.start()] + "è" + match.group(1)
     return stem + "es"
+
+
+# --- a student answer told to a parent ---------------------------------------------------------------------
+
+CHILD = "votre enfant"
+# Imperatives a parent can act on in the child's place (asking, contacting, looking up): said to the parent.
+_ASKING_VERBS = frozenset({
+    "contacter", "demander", "appeler", "rappeler", "écrire", "renseigner", "adresser", "consulter", "regarder",
+    "parler", "hésiter", "poser", "téléphoner", "solliciter", "vérifier", "lire", "visiter", "informer",
+    "rapprocher", "joindre",
+})
+# Verbs that ask only with certain words after them: "va voir le CPE", "prends rendez-vous".
+_ASKING_WHEN = {"aller": ("voir", "consulter", "sur"), "prendre": ("rendez-vous", "contact")}
+# "te" before these, the pupil being their subject, is the reflexive "se" ("tu peux t'inscrire" -> "s'inscrire").
+_PRONOMINAL = frozenset({
+    "inscrire", "réinscrire", "renseigner", "adresser", "présenter", "inquiéter", "engager", "orienter",
+    "réorienter", "préparer", "désister", "occuper", "connecter", "décider", "décourager", "tromper", "sentir",
+    "rapprocher", "informer", "organiser", "entraîner", "lancer", "mettre", "faire", "trouver", "retrouver",
+    "positionner", "porter", "rendre", "reposer", "habituer",
+})
+# "te" as an indirect object becomes "lui" ("il te suffit" -> "il lui suffit"); as a direct one, "l'" before a
+# vowel ("il peut t'aider" -> "il peut l'aider") and nothing otherwise ("le" or "la" would tell the gender).
+_INDIRECT = frozenset({
+    "suffire", "falloir", "rester", "manquer", "donner", "proposer", "envoyer", "dire", "expliquer", "montrer",
+    "indiquer", "transmettre", "remettre", "répondre", "écrire", "permettre", "demander", "parler", "téléphoner",
+    "sembler", "plaire", "revenir", "appartenir", "convenir", "arriver", "accorder", "communiquer", "fournir",
+    "recommander", "offrir", "attribuer", "faut",
+})
+_DIRECT = frozenset({
+    "aider", "accompagner", "orienter", "informer", "accueillir", "inscrire", "affecter", "admettre", "accepter",
+    "attendre", "appeler", "encadrer", "écouter", "évaluer", "interroger", "entendre", "intéresser",
+})
+# Present, future, subjunctive: second person singular -> third, where dropping or changing the "s" is wrong.
+_THIRD = {"es": "est", "as": "a", "vas": "va", "peux": "peut", "veux": "veut", "vaux": "vaut", "connais": "connaît",
+          "reconnais": "reconnaît", "parais": "paraît", "apparais": "apparaît", "sois": "soit", "aies": "ait"}
+# Imperatives whose infinitive the "vous" form does not give ("prends" -> "prenez" -> "prendre").
+_INFINITIVE = {
+    "va": "aller", "vas": "aller", "fais": "faire", "dis": "dire", "sois": "être", "aie": "avoir", "sache": "savoir",
+    "prends": "prendre", "apprends": "apprendre", "comprends": "comprendre", "reprends": "reprendre",
+    "mets": "mettre", "remets": "remettre", "permets": "permettre", "viens": "venir", "deviens": "devenir",
+    "reviens": "revenir", "obtiens": "obtenir", "tiens": "tenir", "retiens": "retenir", "souviens": "souvenir",
+    "préviens": "prévenir", "inscris": "inscrire",
+    "réinscris": "réinscrire", "écris": "écrire", "décris": "décrire", "pars": "partir", "repars": "repartir",
+    "sors": "sortir", "suis": "suivre", "poursuis": "poursuivre", "lis": "lire", "vois": "voir", "revois": "revoir",
+    "reçois": "recevoir", "connais": "connaître", "attends": "attendre", "réponds": "répondre", "rends": "rendre",
+    "perds": "perdre", "entends": "entendre", "ouvre": "ouvrir", "offre": "offrir", "cours": "courir",
+    "conduis": "conduire", "produis": "produire", "construis": "construire", "crois": "croire", "vis": "vivre",
+}
+# Verbs whose attribute agrees with the pupil: "tu es inscrit" has no gender-neutral third person.
+_COPULAS = frozenset({"être", "devenir", "rester", "sembler", "paraître", "demeurer", "sentir"})
+_BEFORE_ATTRIBUTE = {"pas", "plus", "jamais", "bien", "déjà", "encore", "toujours", "vraiment", "très", "forcément",
+                     "automatiquement", "alors", "aussi", "ensuite", "peut-être", "sûrement", "normalement", "donc",
+                     "tout", "trop", "assez", "été", "ne", "n'"}
+# Attributes with one form for both genders ("capable", "prioritaire", "élève").
+_EPICENE = re.compile(r"(?:ble|aire|iste|ique|libre|apte|élève)$")
+_SUBJECTS = {"il", "elle", "on", "je", "j'", "nous", "ils", "elles", "qui", "c'", "ce", "ça", "cela", "ceci"}
+# Words that agree with the pupil wherever they stand ("que tu mènes seule").
+_GENDERED_ABOUT_THE_PUPIL = {"seul", "seule", "prêt", "prête", "sûr", "sûre", "tout seul", "toute seule"}
+# Attributes the tagger reads as adverbs.
+_READ_AS_ADVERBS = {"fort", "forte", "nul", "nulle", "bon", "bonne", "mauvais", "mauvaise", "seul", "seule", "prêt", "prête"}
+# "le tien", "la tienne": the possessive pronoun of the second person.
+_YOURS = {"tien", "tienne", "tiennes"}
+_YOURS_PATTERN = re.compile(r"(?i)\b(?:tien|tiennes?|les tiens)\b")
+_SEGMENT_ENDS = {".", "!", "?", ";", ":"}
+
+
+def for_parents(text: str) -> Optional[str]:
+    """A student answer ("tu") told to a parent: the pupil becomes "votre enfant", the parent "vous".
+
+    None when it cannot be done safely (see ``_ParentConverter``); a text in "vous" or in no register is kept.
+    """
+    if _YOURS_PATTERN.search(text):
+        return None  # "le tien" -> "le sien": whose?
+    register = register_of(text)
+    if register == VOUS or register == NEUTRAL and not (_left_behind(text, VOUS) or _tu_imperative_left(text)):
+        return text  # no "tu", nor an imperative in "tu" ("Prends rendez-vous…" has no pronoun)
+    if register == MIXED or _STUDENTS_FAMILY.search(text):
+        return None
+    converted = _ParentConverter(text).to_parents()
+    if converted is None or register_of(converted) != VOUS or _left_behind(converted, VOUS) \
+            or _tu_imperative_left(converted):
+        return None
+    return converted
+
+
+def _tu_imperative_left(text: str) -> bool:
+    """An imperative in "tu" the conversion did not find ("Dans ton cas, préviens le CFA", "Donc commence à…")."""
+    tokens = list(parse(text))
+    words = [t.text.lower().replace("’", "'") for t in tokens]
+    for i, word in enumerate(words):
+        j = i - 2 if i >= 1 and words[i - 1] in ("n'", "ne") else i - 1
+        if word in ("es", "as", "suis") or not (j < 0 or words[j] in _IMPERATIVE_OPENERS or words[j] in _ADVERB_OPENERS):
+            continue
+        following = words[i + 1] if i + 1 < len(words) else ""
+        if word in _PRESENT or word in _IMPERATIVE or word.endswith("iens") or (
+                word.endswith("e") and word not in _NOT_IMPERATIVES
+                and (f"{word}r" in _verb_lemmas() or f"{word}r" == tokens[i].lemma_.lower())
+                and tokens[i].pos_ not in _NOT_IMPERATIVE_TAGS
+                and (following in _AFTER_IMPERATIVE or tokens[i].pos_ == "VERB" and words[j] in _ADVERB_OPENERS)):
+            return True
+    return False
+
+
+class _ParentConverter(_Converter):
+    """Student -> parent: the rules and refusals are those of the module docstring ("For parents")."""
+
+    def __init__(self, text: str) -> None:
+        super().__init__(text)
+        by_start = {t.idx: t for t in parse(text)}
+        self.verb_form: Dict[int, str] = {
+            i: "".join(by_start[start].morph.get("VerbForm")) for i, (start, _, _) in enumerate(self.words)
+            if start in by_start
+        }
+
+    def to_parents(self) -> Optional[str]:
+        plain = _Converter(self.text)  # the "vous" reading: which words are imperatives, and their "vous" form
+        if plain.to_vous() is None:
+            return None
+        segment, segments = [], 0
+        for i, (_, end, _) in enumerate(self.words):
+            segment.append(segments)
+            segments += self.low(i) in _SEGMENT_ENDS and self.text[end:end + 1] in ("", " ", "\n")
+        infinitives = {i: self._infinitive(i, plural) for i, plural in plain.imperatives.items()}
+        if None in infinitives.values():
+            return None
+        asking: Dict[int, bool] = {}
+        for i, infinitive in infinitives.items():
+            asking[segment[i]] = asking.get(segment[i], True) and self._asks(i, infinitive)
+        named = subject_pending = pupil_clause = False
+        must_said = set()
+        for i, (_, _, word) in enumerate(self.words):
+            low = self.low(i)
+            _, _, suffix = low.partition("-")
+            if low in _SEGMENT_ENDS:
+                subject_pending = pupil_clause = False
+            if i in self.out:
+                continue
+            to_parent = asking.get(segment[i], False)
+            if i in plain.imperatives:
+                if to_parent:
+                    self.out[i] = plain.out[i]
+                    continue
+                if not self._child_must(i, suffix, infinitives[i], segment[i] not in must_said):
+                    return None
+                must_said.add(segment[i])
+                named = pupil_clause = True
+            elif low == "tu":
+                self.out[i] = _keep_case(word, CHILD)
+                named = subject_pending = pupil_clause = True
+            elif suffix == "tu" or low == "toi-même" or low in _YOURS or low == "tiens" and self.low(i - 1) == "les":
+                return None  # "peux-tu" -> "peut-il", "toi-même" -> "lui-même": gendered; "le tien" -> "le sien"?
+            elif pupil_clause and low in _GENDERED_ABOUT_THE_PUPIL:
+                return None
+            elif low == "ta" and self.low(i + 1) == "famille" and self.low(i + 2) not in ("de", "d'"):
+                self.out[i] = _keep_case(word, "votre")  # the child's family is the reader's
+            elif low == "tes" and self.low(i + 1) == "parents":
+                for j in range(i, i + 6):
+                    if j in plain.out and (j < i + 2 or plain.out[j].endswith("ez")):
+                        self.out[j] = plain.out[j]
+            elif low in ("te", "t'"):
+                new = self._te(i, subject_pending, pupil_clause, named, to_parent)
+                if new is None:
+                    return None
+                self.out[i] = _keep_case(word, new)
+            elif low in ("ton", "ta", "tes"):
+                if named:
+                    self.out[i] = _keep_case(word, {"ton": "son", "ta": "sa", "tes": "ses"}[low])
+                elif not self._genitive(i):
+                    return None
+                named = True
+            elif low == "toi" and "et" in (self.low(i - 1), self.low(i + 1)):
+                return None  # "ton tuteur et toi formez…": the verb would agree with two people
+            elif low == "toi":
+                self.out[i] = "vous" if self.low(i - 1) == "chez" else _keep_case(word, CHILD)
+                named = named or self.low(i - 1) != "chez"
+                if self.low(i + 1) == "qui":  # "c'est toi qui décides" -> "c'est votre enfant qui décide"
+                    self.out[i + 1] = self.words[i + 1][2]
+                    subject_pending = pupil_clause = True
+            elif subject_pending and low in _CLITICS:
+                continue
+            elif subject_pending:
+                subject_pending = False
+                third = self._third_singular(i, low)
+                if third is None or self._gendered_attribute(i):
+                    return None
+                self.out[i] = _keep_case(word, third)
+            elif low in _SUBJECTS:
+                pupil_clause = False
+            elif pupil_clause and low in ("être", "été") and self._gendered_attribute(i):
+                return None  # "tu peux l'envoyer pour être inscrit"
+            if self.low(i) == "fois" and self.low(i - 1) == "une" and self._gendered(i + 1):
+                return None  # "une fois inscrit, tu…"
+        return re.sub(r" {2,}", " ", self.render()).strip()
+
+    def _infinitive(self, i: int, plural: str) -> Optional[str]:
+        base = self.low(i).partition("-")[0]
+        if base in _INFINITIVE:
+            return _INFINITIVE[base]
+        if plural.endswith("issez") and base.endswith("is"):
+            return base[:-1] + "r"  # "choisis" -> "choisir"
+        if plural.endswith("ez") and base.endswith(("e", "es")):
+            return plural[:-2] + "er"  # "envoie" -> "envoyez" -> "envoyer"
+        return None
+
+    def _asks(self, i: int, infinitive: str) -> bool:
+        if infinitive in _ASKING_VERBS:
+            return True
+        after = [self.low(j) for j in range(i + 1, i + 4)]
+        return any(word in _ASKING_WHEN.get(infinitive, ()) for word in after)
+
+    def _child_must(self, i: int, suffix: str, infinitive: str, first: bool) -> bool:
+        """An imperative to the pupil -> "votre enfant doit <infinitive>" (then the bare infinitive in a series)."""
+        parts = [part for part in suffix.split("-") if part]
+        vowel = bool(_VOWEL_START.match(infinitive))
+        clitic = ""
+        if len(parts) > 1:
+            return False
+        if parts:
+            part = parts[0]
+            if part == "toi":
+                clitic = "s'" if vowel else "se "
+            elif part in ("le", "la", "les"):
+                clitic = "l'" if vowel and part != "les" else f"{part} "
+            elif part in ("en", "y"):
+                clitic = f"{part} "
+            else:
+                return False
+        if infinitive in _COPULAS:
+            j = i + 1
+            while self.low(j) in _BEFORE_ATTRIBUTE:
+                j += 1
+            if self._gendered(j):
+                return False  # "sois prêt" -> "doit être prêt ou prête"
+        opening = self.words[i][2]
+        negation = ""
+        if self.low(i - 1) in ("ne", "n'"):
+            if self.low(i + 1) not in ("pas", "plus", "jamais"):
+                return False
+            negation, opening = self.low(i + 1), self.words[i - 1][2]
+            self.out[i - 1], self.out[i + 1] = "", ""
+        if first:
+            must = f"{CHILD} ne doit {negation} " if negation else f"{CHILD} doit "
+        else:
+            must = f"ne {negation} " if negation else ""
+        self.out[i] = _keep_case(opening, f"{must}{clitic}{infinitive}")
+        return True
+
+    def _te(self, i: int, subject_pending: bool, pupil_clause: bool, named: bool, to_parent: bool) -> Optional[str]:
+        elided = self.low(i) == "t'"
+        j = i + 1
+        if self.low(j) in ("le", "la", "les") and self.lemma.get(j + 1, "") in _INDIRECT and named \
+                and not (subject_pending or to_parent):
+            self.out[j] = "lui"
+            return self.low(j)  # "il te la donne" -> "il la lui donne"
+        if self.low(j) in ("le", "la", "les", "l'", "lui", "leur"):
+            return None  # "te l'envoie": "le" or "la" ?
+        while self.low(j) in ("en", "y"):
+            j += 1
+        se = "s'" if elided else "se"
+        if subject_pending:
+            return se  # "tu t'inscris" -> "votre enfant s'inscrit"
+        lemma = self.lemma.get(j, "")
+        if to_parent and lemma in _ASKING_VERBS:
+            return "vous " if elided else "vous"  # "n'hésite pas à te renseigner" -> "à vous renseigner"
+        if lemma in _PRONOMINAL:
+            return se if pupil_clause else None
+        if not named:
+            return None  # "lui" or "l'" would refer to no one
+        if lemma in _INDIRECT:
+            return "lui " if elided else "lui"
+        if lemma in _DIRECT and elided:
+            return "l'"
+        return None
+
+    def _genitive(self, i: int) -> bool:
+        """"ton dossier" -> "le dossier de votre enfant", "à tes vœux" -> "aux vœux de votre enfant"."""
+        j = i + 1
+        while self.pos.get(j) == "ADJ" and j < i + 3:
+            j += 1
+        if self.pos.get(j) not in ("NOUN", "PROPN"):
+            return False
+        end = j
+        while self._qualifies(end + 1):
+            end += 1
+        if self.low(end + 1) in ("de", "d'") and self.pos.get(end + 2) == "NOUN":
+            end += 2
+            while self._qualifies(end + 1):
+                end += 1
+        if self.low(end + 1) in ("de", "d'", "du", "des", "-"):
+            return False
+        low, word = self.low(i), self.words[i][2]
+        article = {"ton": "le", "ta": "la", "tes": "les"}[low]
+        before = self.low(i - 1)
+        if article != "les" and _VOWEL_START.match(self.low(i + 1)):
+            self.out[i] = ""
+            self.out[i + 1] = _keep_case(word, "l'") + self.words[i + 1][2]
+        elif before in ("à", "de") and article in ("le", "les"):
+            contracted = {("à", "le"): "au", ("à", "les"): "aux", ("de", "le"): "du", ("de", "les"): "des"}
+            self.out[i - 1] = _keep_case(self.words[i - 1][2], contracted[before, article])
+            self.out[i] = ""
+        else:
+            self.out[i] = _keep_case(word, article)
+        self.out[end] = self.out.get(end, self.words[end][2]) + f" de {CHILD}"
+        return True
+
+    def _qualifies(self, i: int) -> bool:
+        """An adjective or an acronym after a noun ("ton professeur principal", "tes crédits ECTS")."""
+        word = self.words[i][2] if i < len(self.words) else ""
+        return self.pos.get(i) == "ADJ" or (len(word) > 1 and word.isupper())
+
+    def _third_singular(self, i: int, low: str) -> Optional[str]:
+        """Second person singular -> third: "peux" -> "peut", "pourras" -> "pourra", "passes" -> "passe"."""
+        if low in _THIRD:
+            return _THIRD[low]
+        if low.endswith(("ras", "es")):
+            return low[:-1]  # future, -er present, subjunctive
+        if low.endswith("ais"):
+            return low[:-1] + "t"  # imperfect, conditional; "fais", "sais"
+        if not (low in _PRESENT or self.is_verb(i)) or not low.endswith(("s", "x")):
+            return None
+        if low.endswith("x"):
+            return low[:-1] + "t"
+        if low.endswith(("ds", "ts", "cs")):
+            return low[:-1]  # "prends" -> "prend", "mets" -> "met"
+        return low[:-1] + "t"  # "dois" -> "doit", "choisis" -> "choisit", "viens" -> "vient"
+
+    def _gendered(self, j: int) -> bool:
+        """An adjective, noun or participle (the tagger reads some as finite verbs) with two forms."""
+        if self.pos.get(j) not in ("ADJ", "NOUN", "VERB"):
+            return False
+        return not _EPICENE.search(self.low(j))
+
+    def _gendered_attribute(self, i: int) -> bool:
+        """"tu es inscrit", "tu n'es pas obligé", "tu as été admis": the attribute agrees with the pupil."""
+        copula = self.lemma.get(i, "") in _COPULAS or self.low(i) in (
+            "es", "seras", "serais", "étais", "sois", "été", "sens", "sentiras", "sentais")
+        j = i + 1
+        while self.low(j) in _BEFORE_ATTRIBUTE:
+            copula = copula or self.low(j) == "été"
+            j += 1
+        if self.low(j) in ("le", "la") and self.low(j + 1) in ("plus", "moins", "seul", "seule", "premier", "première"):
+            return copula  # "tu es la plus à l'aise"
+        if self.low(j) in _READ_AS_ADVERBS:
+            return copula  # "tu te sens fort": the tagger reads an adverb
+        return copula and self._gendered(j)

@@ -12,8 +12,8 @@ person, who still has the answer there and with the retrieval code (``orientbot.
 
 It also owns the on-call alert (``OnCallChannel``, ``queue_on_call``): an urgent ticket written while the
 service is closed queues a delivery on the channel ``on_call``, sent through the same outbox to
-``mail.on_call_address`` with the ticket's link in the console, its priority, reason and time, and nothing
-the person wrote.
+``mail.on_call_address`` with the ticket's link in the console, its priority, reason and time (in the
+service's time zone, the one of its office hours), and nothing the person wrote.
 
 Exactly once: a delivery is *claimed* (one conditional UPDATE to ``sending``, committed)
 before anything is sent, and marked ``sent`` or ``failed`` after.  Two senders never
@@ -62,15 +62,15 @@ from orientbot.db import (
     session_scope,
     utcnow,
 )
+from orientbot.office_hours import zone_name
 from orientbot.settings import DeliverySettings, MailSettings, load_settings
-from orientbot.workflow import record
+from orientbot.workflow import office_hours, record
 
 logger = logging.getLogger(__name__)
 
 SIGNATURE_HEADER = "X-Orientbot-Signature"
 TIMESTAMP_HEADER = "X-Orientbot-Timestamp"
 DELIVERY_HEADER = "X-Orientbot-Delivery"
-PARIS = ZoneInfo("Europe/Paris")
 INTERRUPTED = ("envoi interrompu (arrêt du programme d'envoi) : la réponse a peut-être été reçue ; "
                "vérifiez auprès de la famille avant de la renvoyer")
 
@@ -100,6 +100,8 @@ class Outgoing:
     # The on-call alert's facts (``OnCallChannel``): never the person's words.
     priority: str = ""
     reason: str = ""
+    # The service's time zone (its office hours'), in which the alert gives the time.
+    timezone: str = "Europe/Paris"
 
 
 class Channel(Protocol):
@@ -233,10 +235,10 @@ ON_CALL_SUBJECT = "Orientation : demande urgente reçue hors des heures d'ouvert
 
 
 def compose_on_call(outgoing: Outgoing, *, sender: str, to: str, console_url: str) -> EmailMessage:
-    """The alert: the ticket's link, priority, reason and time (Paris); the counsellor reads the rest in the console."""
+    """The alert: the ticket's link, priority, reason and time (the service's); the counsellor reads the rest in the console."""
     from orientbot.tickets import REASON_LABELS  # the console's own words for the reasons
 
-    when = as_utc(outgoing.answered_at).astimezone(PARIS).strftime("%d/%m/%Y à %H:%M")
+    when = as_utc(outgoing.answered_at).astimezone(ZoneInfo(outgoing.timezone)).strftime("%d/%m/%Y à %H:%M")
     link = f"{console_url.rstrip('/')}/tickets/{outgoing.ticket_id}"
     message = EmailMessage()
     message["Subject"] = ON_CALL_SUBJECT
@@ -249,7 +251,7 @@ def compose_on_call(outgoing: Outgoing, *, sender: str, to: str, console_url: st
         "Une demande urgente est arrivée dans la fenêtre de discussion alors que le service est fermé.", "",
         f"Priorité : {'urgente' if outgoing.priority == 'urgent' else outgoing.priority}",
         f"Motif : {REASON_LABELS.get(outgoing.reason, outgoing.reason)}",
-        f"Reçue le : {when} (heure de Paris)", "",
+        f"Reçue le : {when} ({zone_name(outgoing.timezone)})", "",
         "Le ticket, à lire dans la console des conseillers (connexion nécessaire) :", link, "",
         "La personne a reçu les numéros d'urgence. Ce message ne contient volontairement rien de ce qu'elle a écrit.",
         "", SIGNATURE]))
@@ -373,7 +375,8 @@ def _outgoing(session, delivery: Delivery, *, link: str) -> Optional[Outgoing]:
     if delivery.channel == "on_call":  # facts only: still sent when the conversation was erased meanwhile
         return None if ticket is None else Outgoing(
             delivery_id=delivery.id, ticket_id=ticket.id, conversation="", audience=ticket.audience, answer="",
-            answered_at=as_utc(ticket.created_at), priority=ticket.priority, reason=ticket.reason)
+            answered_at=as_utc(ticket.created_at), priority=ticket.priority, reason=ticket.reason,
+            timezone=office_hours(session).timezone)
     message = session.get(ChatMessage, delivery.message_id) if delivery.message_id is not None else None
     if ticket is None or message is None or message.erased or not message.text:
         return None

@@ -11,6 +11,8 @@ from __future__ import annotations
 import re
 import unicodedata
 
+from orientbot.placeholders import without_placeholders
+
 MAX_CHARS = 2000
 
 # Elided forms are expanded so that "j'ai", "jai" and "j ai" become the same tokens.
@@ -20,8 +22,9 @@ _ELISIONS = {
     "puisqu": "puisque",
 }
 
-# SMS and informal spellings seen in students' messages, mapped word for word.
-_SMS = {
+# SMS and informal spellings seen in students' messages, mapped word for word (folded like the rest;
+# ``knowledge.cluster`` writes them out for the did-you-mean buttons).
+TEXTING = {
     "jsp": "je ne sais pas", "jsais": "je sais", "chais": "je sais",
     "cb": "combien", "cmb": "combien", "combi1": "combien",
     "koi": "quoi", "kwa": "quoi", "quoa": "quoi",
@@ -34,7 +37,8 @@ _SMS = {
     "jai": "je ai", "jfais": "je fais", "jpense": "je pense", "jcrois": "je crois",
     "jcomprend": "je comprends", "jcomprends": "je comprends", "jarrive": "je arrive",
     "jen": "je en", "jy": "je y", "jte": "je te", "jle": "je le", "jla": "je la",
-    "jsavais": "je savais", "javais": "je avais", "jetais": "je etais",
+    "jsavais": "je savais", "javais": "je avais", "jetais": "je etais", "jaurai": "je aurai",
+    "jaurais": "je aurais", "jusqua": "jusque a", "psup": "parcoursup",
     "g": "je ai", "ct": "ce etait", "cest": "ce est", "c": "ce est",
     "stp": "s il te plait", "svp": "s il vous plait", "slt": "salut", "bjr": "bonjour",
     "bsr": "bonsoir", "dc": "donc", "pr": "pour", "ds": "dans", "tt": "tout",
@@ -120,11 +124,11 @@ def normalise(text: str) -> str:
     """Return the canonical form the models see (may be an empty string)."""
     if not isinstance(text, str):
         return ""
-    text = fold_accents(text[:MAX_CHARS])
+    text = fold_accents(without_placeholders(text[:MAX_CHARS]))
     text = _ELISION_RE.sub(lambda match: _ELISIONS[match.group(1)] + " ", text)
     text = _REPEATS_RE.sub(r"\1", text)
     text = _NON_WORD_RE.sub(" ", text)
-    words = [_SMS.get(word, word) for word in text.split()]
+    words = [TEXTING.get(word, word) for word in text.split()]
     text = " ".join(words)
     for pattern, canonical in _SYNONYM_PATTERNS:
         text = pattern.sub(canonical, text)

@@ -195,6 +195,27 @@ class OfficeHours:
         return hours
 
 
+# The zones of French schools outside the métropole, as a counsellor names their local time. A zone not listed
+# is named by its identifier (``Europe/Paris`` and the others are valid choices in the console all the same).
+ZONE_NAMES = {
+    "Europe/Paris": "heure de Paris",
+    "America/Guadeloupe": "heure de la Guadeloupe",
+    "America/Martinique": "heure de la Martinique",
+    "America/Cayenne": "heure de la Guyane",
+    "Indian/Reunion": "heure de La Réunion",
+    "Indian/Mayotte": "heure de Mayotte",
+    "America/Miquelon": "heure de Saint-Pierre-et-Miquelon",
+    "Pacific/Noumea": "heure de Nouvelle-Calédonie",
+    "Pacific/Tahiti": "heure de Tahiti",
+    "Pacific/Wallis": "heure de Wallis-et-Futuna",
+}
+
+
+def zone_name(timezone_name: str) -> str:
+    """How a time in ``timezone_name`` is labelled for a French reader: "heure de La Réunion"."""
+    return ZONE_NAMES.get(timezone_name, f"heure locale ({timezone_name})")
+
+
 def _aware(at: datetime) -> datetime:
     return at if at.tzinfo is not None else at.replace(tzinfo=timezone.utc)
 

@@ -11,25 +11,30 @@ its conversation (``orientbot.chatlog.erase``), with its ticket and once expired
 The page (``bot/channels/chat.py``) limits guesses per address; ``answer_for`` says nothing about a code
 it does not serve, whether unknown, mistyped or expired.
 
-``PickupDesk.after_handoff`` is what the handoff action calls once its ticket is written: in one
-transaction it issues the code of a deferred ticket and queues the on-call alert of an urgent one
-(``orientbot.delivery.queue_on_call``).
+``PickupDesk.promise`` is what the handoff action calls *before* its ticket is written: the code of a
+deferred ticket is drawn then, its hash travels with the ticket (``NewTicket.pickup_hash``), and the ticket
+store writes it (``record``) in the ticket's own transaction, together with the on-call alert an urgent
+deferred ticket owes (``orientbot.delivery.queue_on_call``).  So a ticket spooled while the database is down
+(``orientbot.tickets``) carries the code the person was given and its alert, both written when the spool is
+imported: the code works from then on, nothing promised is lost.
 """
 from __future__ import annotations
 
 import hashlib
 import hmac
+import logging
 import secrets
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Iterable, List, Optional, Tuple
 
 from sqlalchemy import delete, select
-from sqlalchemy.engine import Engine
 from sqlalchemy.orm import Session
 
-from orientbot.db import ChatMessage, PickupCode, Ticket, as_utc, session_scope
+from orientbot.db import ChatMessage, PickupCode, Ticket, as_utc
 from orientbot.settings import PickupSettings
+
+logger = logging.getLogger(__name__)
 
 # No 0/O nor 1/I/L: a code read aloud, copied from a phone or typed by a grandparent stays one code.
 ALPHABET = "23456789ABCDEFGHJKMNPQRSTUVWXYZ"
@@ -62,7 +67,8 @@ def code_hash(key: bytes, code: str) -> str:
 
 def issue(session: Session, *, key: bytes, ticket_id: str, now: datetime,
           settings: PickupSettings = PickupSettings()) -> str:
-    """A new code for ``ticket_id``, as the person is to read it (``ABCD-EFGH``); only its hash is written."""
+    """A new code for ``ticket_id`` drawn with the database at hand, as the person is to read it (``ABCD-EFGH``);
+    only its hash is written.  (A handoff draws its code before the ticket is written: ``PickupDesk.promise``.)"""
     for _ in range(5):  # a collision among ~8.5e11 codes is unlikely, never impossible
         code = new_code(settings.code_length)
         digest = code_hash(key, code)
@@ -70,9 +76,26 @@ def issue(session: Session, *, key: bytes, ticket_id: str, now: datetime,
             break
     else:
         raise RuntimeError("no free retrieval code")
-    session.add(PickupCode(ticket_id=ticket_id, code_hash=digest, created_at=now,
-                           expires_at=now + timedelta(days=settings.expiry_days), reads=0))
+    record(session, ticket_id=ticket_id, digest=digest, created_at=now, expires_at=now + timedelta(days=settings.expiry_days))
     return shown(code)
+
+
+def record(session: Session, *, ticket_id: str, digest: str, created_at: datetime, expires_at: datetime) -> bool:
+    """Store a code drawn before its ticket was written (``PickupDesk.promise``); False if it cannot serve.
+
+    The person already holds the code, so a clash with another ticket's code (about one in 10^11) cannot be
+    avoided by drawing again: both codes are withdrawn, so that neither person reads the other's answer
+    (each still gets the answer in the conversation, or where they chose).
+    """
+    held = session.execute(select(PickupCode).where(PickupCode.code_hash == digest)).scalars().first()
+    if held is not None:
+        if held.ticket_id == ticket_id:
+            return True  # already written by an earlier import of the same spool
+        logger.error("retrieval code clash between tickets %s and %s: both codes withdrawn", held.ticket_id, ticket_id)
+        session.delete(held)
+        return False
+    session.add(PickupCode(ticket_id=ticket_id, code_hash=digest, created_at=created_at, expires_at=expires_at, reads=0))
+    return True
 
 
 @dataclass(frozen=True)
@@ -129,25 +152,30 @@ def purge_expired(session: Session, *, now: datetime) -> int:
                                .execution_options(synchronize_session=False)).rowcount or 0)
 
 
+@dataclass(frozen=True)
+class Promise:
+    """What a deferred handoff promises beside the ticket: the code to give, and what the ticket store writes."""
+
+    code: str  # as the person reads it, ``ABCD-EFGH``; never stored
+    digest: str  # ``code_hash`` of it: written with the ticket (or spooled with it)
+    expires_at: datetime
+    alert_on_call: bool  # an urgent ticket while the service is closed: the on-call address is told
+
+
 class PickupDesk:
-    """What a handoff adds to its written ticket, in one transaction: a code when deferred, the on-call alert."""
+    """What a deferred handoff promises: a code for the person, and the on-call alert of an urgent ticket."""
 
-    def __init__(self, engine: Engine, key: bytes, *, settings: PickupSettings = PickupSettings(),
-                 on_call: bool = False) -> None:
-        self._engine, self._key, self.settings, self._on_call = engine, key, settings, on_call
+    def __init__(self, key: bytes, *, settings: PickupSettings = PickupSettings(), on_call: bool = False) -> None:
+        self._key, self.settings, self._on_call = key, settings, on_call
 
-    def after_handoff(self, *, ticket_id: str, mode: str, priority: str, now: datetime, new: bool = True) -> Optional[str]:
-        """The code to give the person (None for a live ticket); a new urgent deferred one also alerts on-call.
+    def promise(self, *, mode: str, priority: str, now: datetime) -> Optional[Promise]:
+        """Drawn before the ticket is written (None for a live ticket): the ticket carries its hash and alert.
 
-        ``new`` is False when the handoff was a resent request joined to the ticket it had already opened
-        (``TicketReceipt.new``): the person gets a code again, on-call is not alerted twice.
+        No database is read: the code is given even when the ticket can only be spooled.
         """
-        from orientbot.delivery import queue_on_call  # delivery imports the workflow: only when needed
-
         if mode != "deferred":
             return None
-        with session_scope(self._engine) as session:
-            code = issue(session, key=self._key, ticket_id=ticket_id, now=now, settings=self.settings)
-            if self._on_call and priority == "urgent" and new:
-                queue_on_call(session, ticket_id=ticket_id, now=now)
-        return code
+        code = new_code(self.settings.code_length)
+        return Promise(code=shown(code), digest=code_hash(self._key, code),
+                       expires_at=now + timedelta(days=self.settings.expiry_days),
+                       alert_on_call=self._on_call and priority == "urgent")

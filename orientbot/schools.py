@@ -11,7 +11,10 @@ Owns the one format that ties a conversation to a school and the one visibility 
   another channel (REST, where the caller chooses any sender) has no school (``school_of_conversation``);
 * ``visible_to`` filters a ticket query for a counsellor: an account without a school (a CIO counsellor,
   a single-school install, the first admin) sees every ticket; an account of a school sees only that
-  school's tickets, never the tickets of no school.
+  school's tickets, never the tickets of no school;
+* ``same_queue`` filters a ticket query to the queue a ticket waits in: its school's tickets, or the tickets
+  of no school for a ticket of no school (the position "N personnes avant toi" and the promised time count
+  those only).
 """
 from __future__ import annotations
 
@@ -77,6 +80,13 @@ def visible_to(query: Any, counsellor_school: Optional[str]) -> Any:
     from orientbot.db import Ticket  # here: the format functions above are used where no database is
 
     return query.where(Ticket.school == counsellor_school)
+
+
+def same_queue(query: Any, school: Optional[str]) -> Any:
+    """``query`` (a select involving ``Ticket``) cut to the tickets waiting in the same queue as a ticket of ``school``."""
+    from orientbot.db import Ticket
+
+    return query.where(Ticket.school.is_(None) if school is None else Ticket.school == school)
 
 
 def ticket_visible(ticket_school: Optional[str], counsellor_school: Optional[str]) -> bool:

@@ -5,6 +5,11 @@ writes through SQLAlchemy; when the database cannot be reached the ticket is
 appended (and fsync'ed) to a local spool file, and every later call first tries
 to flush the spool into the database.  The caller learns whether the ticket is
 in the database or only spooled, and tells the person accordingly.
+
+A ticket carries what its handoff promised (``orientbot.pickup.Promise``): the hash of the retrieval code
+the person was given and whether the on-call address is to be alerted.  They are written in the ticket's
+own transaction, whether at once or when the spool is imported, so a spooled ticket's code works and its
+alert leaves as soon as the database is back.
 """
 from __future__ import annotations
 
@@ -22,8 +27,9 @@ from sqlalchemy import select
 from sqlalchemy.engine import Engine
 from sqlalchemy.exc import SQLAlchemyError
 
-from orientbot import schools
+from orientbot import pickup, schools
 from orientbot.db import Ticket, as_utc, session_scope
+from orientbot.delivery import queue_on_call
 from orientbot.workflow import OPEN_STATUSES
 
 logger = logging.getLogger(__name__)
@@ -83,6 +89,11 @@ class NewTicket:
     # The school of the conversation (``orientbot.schools.school_of_conversation``): set by the caller, who
     # knows the channel; None for a conversation of no school.
     school: Optional[str] = None
+    # What the handoff promised (``orientbot.pickup.PickupDesk.promise``), written with the ticket: the hash of
+    # the retrieval code given to the person and its expiry, and whether on-call is to be alerted.
+    pickup_hash: Optional[str] = None
+    pickup_expires_at: Optional[str] = None
+    alert_on_call: bool = False
 
     def __post_init__(self) -> None:
         self.school = schools.normalise_uai(self.school)
@@ -123,6 +134,7 @@ class TicketStore:
             try:
                 earlier = self._same_open_request(ticket)
                 if earlier is not None:
+                    self._join(ticket, earlier)
                     return TicketReceipt(earlier, stored=True, new=False)
                 self._insert([ticket], spooled=False)
                 return TicketReceipt(ticket.id, stored=True)
@@ -135,6 +147,28 @@ class TicketStore:
         """Move spooled tickets into the database; returns how many were moved."""
         with self._lock:
             return self._flush_spool()
+
+    def import_regularly(self, every_seconds: float, *, stop: Optional[threading.Event] = None) -> threading.Thread:
+        """Try to import the spool every ``every_seconds``, in a daemon thread, until ``stop`` is set.
+
+        The next handoff also imports it, but at night there may be none before the morning: an urgent
+        ticket's on-call alert has to leave as soon as the database is back.
+        """
+        stop = stop or threading.Event()
+
+        def run() -> None:
+            while not stop.wait(every_seconds):
+                try:
+                    moved = self.flush()
+                except Exception:  # the next round, or the next handoff, tries again
+                    logger.exception("the ticket spool could not be imported")
+                    continue
+                if moved:
+                    logger.info("%d spooled ticket(s) imported", moved)
+
+        thread = threading.Thread(target=run, name="ticket-spool-import", daemon=True)
+        thread.start()
+        return thread
 
     def _same_open_request(self, ticket: NewTicket) -> Optional[str]:
         """An open ticket of the same conversation, for the same words and reason, opened moments ago.
@@ -150,16 +184,39 @@ class TicketStore:
                                         Ticket.created_at >= since).limit(1)
             ).scalars().first()
 
+    def _join(self, ticket: NewTicket, earlier: str) -> None:
+        """A resent request joined to the ticket it opened: the code just given reads that ticket too.
+
+        On-call was told when that ticket was written: not twice.
+        """
+        if ticket.pickup_hash:
+            with session_scope(self._engine) as session:
+                self._write_code(session, ticket, earlier)
+
+    @staticmethod
+    def _write_code(session, ticket: NewTicket, ticket_id: str) -> None:
+        pickup.record(session, ticket_id=ticket_id, digest=ticket.pickup_hash,
+                      created_at=as_utc(datetime.fromisoformat(ticket.created_at)),
+                      expires_at=as_utc(datetime.fromisoformat(ticket.pickup_expires_at)))
+
     def _insert(self, tickets: List[NewTicket], *, spooled: bool) -> None:
         with session_scope(self._engine) as session:
             for ticket in tickets:
                 if session.get(Ticket, ticket.id) is not None:
-                    continue  # already flushed by an earlier attempt
+                    continue  # already flushed by an earlier attempt (its code and alert with it)
                 values = asdict(ticket)
+                for promised in ("pickup_hash", "pickup_expires_at", "alert_on_call"):
+                    del values[promised]
                 # In UTC: SQLite keeps the wall-clock time and drops the offset.
-                values["created_at"] = as_utc(datetime.fromisoformat(values["created_at"]))
+                created = values["created_at"] = as_utc(datetime.fromisoformat(values["created_at"]))
                 values["due_at"] = as_utc(datetime.fromisoformat(values["due_at"])) if values["due_at"] else None
                 session.add(Ticket(**values, spooled=spooled))
+                session.flush()  # the code and the alert refer to the ticket's row
+                if ticket.pickup_hash:
+                    self._write_code(session, ticket, ticket.id)
+                if ticket.alert_on_call:
+                    # Due at once: a spooled ticket's alert leaves as soon as the database is back.
+                    queue_on_call(session, ticket_id=ticket.id, now=created)
 
     def _append_to_spool(self, ticket: NewTicket) -> None:
         self._spool_path.parent.mkdir(parents=True, exist_ok=True)

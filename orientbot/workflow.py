@@ -86,8 +86,9 @@ def queue(
 
 
 def waiting_ahead(session: Session, *, ticket: Ticket) -> int:
-    """How many waiting tickets a counsellor will take before this one."""
-    ahead = select(func.count(Ticket.id)).where(Ticket.status.in_(WAITING_STATUSES), Ticket.id != ticket.id)
+    """How many waiting tickets of the same school (``schools.same_queue``) a counsellor will take before this one."""
+    ahead = schools.same_queue(
+        select(func.count(Ticket.id)).where(Ticket.status.in_(WAITING_STATUSES), Ticket.id != ticket.id), ticket.school)
     if ticket.priority == "urgent":
         ahead = ahead.where(Ticket.priority == "urgent", Ticket.created_at < ticket.created_at)
     else:
@@ -95,9 +96,10 @@ def waiting_ahead(session: Session, *, ticket: Ticket) -> int:
     return int(session.execute(ahead).scalar_one())
 
 
-def waiting_count(session: Session) -> int:
-    """Tickets nobody has taken yet: a new ticket waits for them."""
-    return int(session.execute(select(func.count(Ticket.id)).where(Ticket.status.in_(WAITING_STATUSES))).scalar_one())
+def waiting_count(session: Session, *, school: Optional[str] = None) -> int:
+    """Tickets of ``school`` (None: of no school) nobody has taken yet: a new ticket of that school waits for them."""
+    query = select(func.count(Ticket.id)).where(Ticket.status.in_(WAITING_STATUSES))
+    return int(session.execute(schools.same_queue(query, school)).scalar_one())
 
 
 def get(session: Session, *, ticket_id: str) -> Ticket:
@@ -273,6 +275,8 @@ class ConversationState:
     due_at: Optional[str] = None
     waiting_ahead: int = 0
     contact_channel: Optional[str] = None
+    # The service's time zone (its office hours'): the window shows ``due_at`` in it, not in the browser's.
+    timezone: str = OfficeHours.timezone
 
     def to_json(self) -> Dict[str, Any]:
         return {key: value for key, value in self.__dict__.items()}
@@ -287,5 +291,5 @@ def conversation_state(session: Session, *, sender_id: str) -> ConversationState
         ticket_id=ticket.id, mode=ticket.mode, status=ticket.status, priority=ticket.priority,
         due_at=due.isoformat() if due else None,
         waiting_ahead=waiting_ahead(session, ticket=ticket) if ticket.status in WAITING_STATUSES else 0,
-        contact_channel=ticket.contact_channel,
+        contact_channel=ticket.contact_channel, timezone=office_hours(session).timezone,
     )

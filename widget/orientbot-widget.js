@@ -376,12 +376,18 @@
     var path = u.pathname.replace(/\/$/, "");
     return u.hostname.replace(/^www\./, "") + (path.length > 32 ? path.slice(0, 30) + "…" : path);
   }
-  function frenchDate(iso) {
+  // L'heure promise, dans le fuseau du service (ses horaires : La Réunion, Nouméa…), pas dans celui de l'appareil.
+  function frenchDate(iso, zone) {
     var date = new Date(iso);
     if (isNaN(date)) return null;
-    return new Intl.DateTimeFormat("fr-FR", {
-      timeZone: "Europe/Paris", weekday: "long", day: "numeric", month: "long", hour: "2-digit", minute: "2-digit"
-    }).format(date);
+    var options = { weekday: "long", day: "numeric", month: "long", hour: "2-digit", minute: "2-digit" };
+    try {
+      options.timeZone = zone || "Europe/Paris";
+      return new Intl.DateTimeFormat("fr-FR", options).format(date);
+    } catch (e) { // un fuseau que ce navigateur ne connaît pas
+      options.timeZone = "Europe/Paris";
+      return new Intl.DateTimeFormat("fr-FR", options).format(date);
+    }
   }
 
   // ---- La fenêtre ----------------------------------------------------------------------------------
@@ -905,7 +911,7 @@
     } else if (state.mode === "live") {
       ui.barText.textContent = T.waiting(state.waiting_ahead || 0);
     } else if (state.mode === "deferred") {
-      var due = state.due_at && frenchDate(state.due_at);
+      var due = state.due_at && frenchDate(state.due_at, state.timezone);
       ui.barText.textContent = due ? COMMON.deferred + due + "." : COMMON.deferredNoDate;
     }
     renderContact(force);

@@ -5,7 +5,8 @@ always told what happens next, and a person in distress always gets the
 emergency numbers, even if the ticket could not be written anywhere.  In the
 evening (a deferred ticket) the person also gets a retrieval code and the page
 where it shows the answer (``orientbot.pickup``), and an urgent ticket alerts
-the on-call address.
+the on-call address: both are drawn before the ticket is written and travel
+with it, so a ticket spooled while the database is down keeps them.
 """
 from __future__ import annotations
 
@@ -20,6 +21,7 @@ from bot.actions import conversation
 from bot.actions.services import Services
 from orientbot import emergency, schools
 from orientbot.office_hours import say_when
+from orientbot.pickup import Promise
 from orientbot.retrieval import Scored
 from orientbot.tickets import NewTicket, TicketReceipt
 from orientbot.topics import topic_of
@@ -60,9 +62,15 @@ def hand_over(
     priority = "urgent" if reason == "distress" else "normal"
     now, hours = services.now(), services.office_hours()
     live = hours.is_open(now)
-    due = hours.due_at(now, priority=priority, live=live, waiting_ahead=services.waiting_tickets() if live else 0)
+    mode = "live" if live else "deferred"
+    # Only the chat window's signed sender ids carry a school: a REST caller chooses its sender freely.
+    school = schools.school_of_conversation(tracker.sender_id, tracker.get_latest_input_channel())
+    # The tickets of other schools are not in this one's queue (``schools.same_queue``).
+    ahead = services.waiting_tickets(school=school) if live else 0
+    due = hours.due_at(now, priority=priority, live=live, waiting_ahead=ahead)
     question = conversation.original_text(tracker)
     lines = conversation.transcript(tracker)
+    promise = _promise(services, mode=mode, priority=priority, now=now)
     ticket = NewTicket(
         sender_id=tracker.sender_id,
         priority=priority,
@@ -72,19 +80,23 @@ def hand_over(
         transcript=lines,
         candidates=candidate_payload(services, tracker, candidates),
         created_at=now.isoformat(),
-        mode="live" if live else "deferred",
+        mode=mode,
         due_at=due.isoformat(),
         topic=topic_of(question) or topic_of(" ".join(line["text"] for line in lines if line["from"] == "user")),
-        # Only the chat window's signed sender ids carry a school: a REST caller chooses its sender freely.
-        school=schools.school_of_conversation(tracker.sender_id, tracker.get_latest_input_channel()),
+        school=school,
+        pickup_hash=promise.digest if promise else None,
+        pickup_expires_at=promise.expires_at.isoformat() if promise else None,
+        alert_on_call=promise.alert_on_call if promise else False,
     )
-    receipt = TicketReceipt(ticket.id, stored=False)
+    receipt, written = TicketReceipt(ticket.id, stored=False), False
     try:
-        receipt = services.tickets.open_ticket(ticket)
+        receipt, written = services.tickets.open_ticket(ticket), True
     except Exception:  # the reply must go out whatever happened to the ticket
         logger.exception("ticket %s could not be written nor spooled", ticket.id)
     stored = receipt.stored
-    code = _pickup_code(services, ticket, receipt, now=now) if stored else None
+    # In the database or in the spool, the ticket holds the code's hash: the code will read it. Written
+    # nowhere, the code would read nothing: it is not given.
+    code = promise.code if promise is not None and written else None
     if priority == "urgent":
         kind = distress_kind if distress_kind in URGENT_KINDS else "general"
         dispatcher.utter_message(response=f"utter_urgent_{kind}", other_numbers=emergency.others_for(kind))
@@ -110,13 +122,12 @@ def hand_over(
     return [SlotSet("clarification_pending", False)]
 
 
-def _pickup_code(services: Services, ticket: NewTicket, receipt: TicketReceipt, *, now) -> Optional[str]:
-    """The retrieval code of a deferred ticket (and the on-call alert of a new urgent one), None if none."""
+def _promise(services: Services, *, mode: str, priority: str, now) -> Optional[Promise]:
+    """The retrieval code (and on-call alert) of a deferred ticket, drawn before it is written; None if none."""
     if services.pickup is None:
         return None
     try:
-        return services.pickup.after_handoff(ticket_id=receipt.ticket_id, mode=ticket.mode, priority=ticket.priority,
-                                             now=now, new=receipt.new)
-    except Exception:  # the ticket is written: the person is told when the answer comes, code or not
-        logger.exception("no retrieval code for ticket %s", receipt.ticket_id)
+        return services.pickup.promise(mode=mode, priority=priority, now=now)
+    except Exception:  # the person is told when the answer comes, code or not
+        logger.exception("no retrieval code for this handoff")
         return None

@@ -45,7 +45,8 @@ class Services:
     today: Callable[[], date] = date.today
     now: Callable[[], datetime] = utc_now
     office_hours: Callable[[], OfficeHours] = OfficeHours
-    waiting_tickets: Callable[[], int] = lambda: 0
+    # How many tickets of a school (keyword ``school``; None: of no school) wait before a new one of that school.
+    waiting_tickets: Callable[..., int] = lambda school=None: 0
     # Retrieval codes and the on-call alert of a deferred handoff (orientbot.pickup); None: neither.
     pickup: Optional[PickupDesk] = None
 
@@ -107,10 +108,10 @@ class LiveKnowledge:
 
 
 def _read_with_default(engine: Engine, query: Callable, default: Callable) -> Callable:
-    def read():
+    def read(**arguments):
         try:
             with session_scope(engine) as session:
-                return query(session)
+                return query(session, **arguments)
         except Exception:  # the handoff must go on: defaults rather than no reply
             logger.exception("could not read %s; using the default", query.__name__)
             return default()
@@ -137,7 +138,7 @@ def _detectors(settings: Settings) -> Detectors:
         return PatternsOnly()
 
 
-def _pickup_desk(engine: Engine, settings: Settings) -> Optional[PickupDesk]:
+def _pickup_desk(settings: Settings) -> Optional[PickupDesk]:
     from bot.channels.guard import load_or_create_key  # the chat window's key: its page checks the codes
 
     try:
@@ -145,8 +146,11 @@ def _pickup_desk(engine: Engine, settings: Settings) -> Optional[PickupDesk]:
     except (OSError, ValueError):  # the handoff goes on without a code rather than without a reply
         logger.exception("no chat token key: deferred handoffs get no retrieval code")
         return None
-    return PickupDesk(engine, key, settings=settings.pickup, on_call=bool(settings.mail.on_call_address))
+    return PickupDesk(key, settings=settings.pickup, on_call=bool(settings.mail.on_call_address))
 
+
+# How often the action server retries importing its ticket spool between handoffs (``TicketStore.import_regularly``).
+SPOOL_IMPORT_SECONDS = 30.0
 
 _lock = threading.Lock()
 _default: Optional[Services] = None
@@ -162,14 +166,16 @@ def default_services() -> Services:
             engine = make_engine(settings.database_url)
             create_schema(engine)
             knowledge = LiveKnowledge(engine, settings.console.kb_refresh_seconds)
+            tickets = TicketStore(engine, settings.ticket_spool)
+            tickets.import_regularly(SPOOL_IMPORT_SECONDS)
             _default = Services(
                 knowledge=knowledge,
                 retriever=knowledge,
-                tickets=TicketStore(engine, settings.ticket_spool),
+                tickets=tickets,
                 policy=AnswerPolicy(settings.gate, _risk_model(settings.gate), _detectors(settings)),
                 office_hours=_read_with_default(engine, workflow.office_hours, OfficeHours),
                 waiting_tickets=_read_with_default(engine, workflow.waiting_count, int),
-                pickup=_pickup_desk(engine, settings),
+                pickup=_pickup_desk(settings),
             )
         return _default
 

@@ -208,3 +208,19 @@ def test_the_ticket_page_says_whether_the_answer_or_the_on_call_alert_was_sent()
     alert = delivery_line(Delivery(channel="on_call", status="sent", sent_at=sent), at=sent)
     assert answer["text"].startswith("Réponse envoyée par e-mail")
     assert alert["text"].startswith("Alerte envoyée à l'astreinte")
+
+
+def test_times_follow_the_services_time_zone(alice, engine):
+    """A school in La Réunion (UTC+4) reads its tickets' times on its own clock, not Paris's (issue 14)."""
+    from orientbot import workflow
+    from orientbot.office_hours import OfficeHours
+
+    ticket_id = _ticket(engine, question="stage de seconde", due_in=timedelta(minutes=30))  # 09:00 UTC
+    page = alice.get(f"/tickets/{ticket_id}")
+    assert "lun. 07/12 à 10:00" in page.text and "lun. 07/12 à 10:30" in page.text  # Paris, by default
+    with session_scope(engine) as session:
+        workflow.save_office_hours(session, hours=OfficeHours(timezone="Indian/Reunion"))
+    page = alice.get(f"/tickets/{ticket_id}")
+    assert "lun. 07/12 à 13:00" in page.text and "lun. 07/12 à 13:30" in page.text
+    assert "à 10:00" not in page.text
+    assert "13:00" in alice.get("/queue").text

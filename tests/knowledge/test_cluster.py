@@ -3,6 +3,7 @@ from datetime import date
 
 from knowledge.cluster import build_entries, campaign_year, clean_answer, cluster_pairs
 from knowledge.model import QAPair
+from orientbot.normalise import normalise
 
 VOEUX = "Tu peux formuler jusqu'à 10 vœux sur Parcoursup, plus 10 vœux en apprentissage, et 20 sous-vœux."
 CVEC = "La CVEC est due chaque année avant l'inscription : 103 € en 2024-2025, les boursiers en sont exonérés."
@@ -146,7 +147,7 @@ def test_the_missing_register_is_derived_served_and_marked_for_review():
     [entry] = build_entries(cluster_pairs(pairs).clusters)
     assert entry.answer_parent == BOURSE_VOUS
     assert entry.status == "active"
-    assert entry.review_reasons == ("réponse aux parents dérivée de celle aux élèves (tu → vous) : à relire",)
+    assert entry.review_reasons == ("réponse aux parents dérivée de celle aux élèves (tu → « votre enfant ») : à relire",)
 
 
 def test_an_entry_whose_every_answer_fails_waits_for_a_counsellor():
@@ -216,3 +217,20 @@ def test_the_crossvalidation_replays_entries_under_review_as_questions_the_kb_ca
     held = replace(entry, status="review")
     assert served([held]) == []
     assert [(i.kind, i.gold) for i in items_of(ClusterResult(clusters), [held])] == [(UNKNOWN, None), (UNKNOWN, None)]
+
+
+def test_a_button_writes_texting_out_and_reads_the_same_to_the_models():
+    from knowledge.cluster import _as_a_button
+
+    typed = ["C koi la CVEC ?", "jdois refaire mes vœux si jredouble ?", "Pk ya pas de réponse sur psup ?",
+             "Quand jaurai 18 ans, jpeux signer seul ?"]
+    shown = [_as_a_button(t) for t in typed]
+    assert shown == ["C'est quoi la CVEC ?", "Je dois refaire mes vœux si jredouble ?",
+                     "Pourquoi il y a pas de réponse sur parcoursup ?", "Quand j'aurai 18 ans, je peux signer seul ?"]
+    assert [normalise(s) for s in shown] == [normalise(t) for t in typed]
+
+
+def test_acronyms_and_grades_are_not_taken_for_texting():
+    from knowledge.cluster import _as_a_button
+
+    assert _as_a_button("BTS CG ou bac G, c mieux ?") == "BTS CG ou bac G, c'est mieux ?"

@@ -16,6 +16,7 @@ from sqlalchemy import select
 
 from orientbot import chatlog, delivery, workflow
 from orientbot.db import ChatMessage, Delivery, KBEntry, Ticket, TicketEvent, session_scope
+from orientbot.office_hours import OfficeHours
 from orientbot.settings import DeliverySettings, MailSettings, load_settings
 from tests.factories import add_account, add_ticket
 
@@ -413,11 +414,28 @@ def test_an_urgent_evening_ticket_alerts_the_on_call_address_with_the_link_only(
     assert recipients == [ON_CALL] and "urgente" in message["Subject"]
     body = message.get_body(("plain",)).get_content()
     assert f"https://console.lycee.fr/tickets/{urgent_evening}" in body
-    assert "Priorité : urgente" in body and "détresse ou danger" in body and "07/12/2026 à 21:00" in body
+    assert "Priorité : urgente" in body and "détresse ou danger" in body
+    assert "07/12/2026 à 21:00 (heure de Paris)" in body  # the default office hours' zone
     # Nothing the person wrote, nor who they are.
     assert "en finir" not in body and "ce lycée" not in body and "eleve-nuit" not in body
     [row] = deliveries(engine, urgent_evening)
     assert (row.channel, row.status) == ("on_call", "sent")
+
+
+@pytest.mark.parametrize("zone, said", [("Indian/Reunion", "08/12/2026 à 00:00 (heure de La Réunion)"),
+                                         ("America/Guadeloupe", "07/12/2026 à 16:00 (heure de la Guadeloupe)"),
+                                         ("Pacific/Noumea", "08/12/2026 à 07:00 (heure de Nouvelle-Calédonie)")])
+def test_the_on_call_alert_gives_the_time_in_the_services_own_zone(engine, urgent_evening, smtp_port, zone, said):
+    with session_scope(engine) as session:
+        workflow.save_office_hours(session, hours=OfficeHours(timezone=zone))
+    inbox, relay = start_relay(smtp_port)
+    try:
+        delivery.send_due(engine, {"on_call": on_call_channel(smtp_port)}, EVENING, settings=RETRIES)
+    finally:
+        relay.stop()
+    [(_, _, message)] = inbox.received
+    body = message.get_body(("plain",)).get_content()
+    assert f"Reçue le : {said}" in body and "Paris" not in body
 
 
 def test_the_on_call_alert_waits_for_the_relay_and_is_retried(engine, urgent_evening, smtp_port):

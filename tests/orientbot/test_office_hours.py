@@ -3,7 +3,14 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from orientbot.office_hours import OfficeHours, easter_sunday, french_public_holidays, periods_from_text, say_when
+from orientbot.office_hours import (
+    OfficeHours,
+    easter_sunday,
+    french_public_holidays,
+    periods_from_text,
+    say_when,
+    zone_name,
+)
 
 PARIS = ZoneInfo("Europe/Paris")
 HOURS = OfficeHours()
@@ -106,3 +113,10 @@ def test_periods_typed_one_per_line():
 
 def test_add_working_time_spans_several_days():
     assert HOURS.add_working_time(paris(2026, 12, 7, 9, 0), timedelta(hours=20)) == paris(2026, 12, 9, 11, 0)
+
+
+def test_a_time_is_labelled_with_the_services_own_zone():
+    assert zone_name("Europe/Paris") == "heure de Paris"
+    assert zone_name("Indian/Reunion") == "heure de La Réunion"
+    assert zone_name("Pacific/Noumea") == "heure de Nouvelle-Calédonie"
+    assert zone_name("Asia/Tokyo") == "heure locale (Asia/Tokyo)"  # any zone the console accepts still reads

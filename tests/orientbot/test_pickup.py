@@ -8,6 +8,7 @@ from sqlalchemy import select
 from orientbot import chatlog, pickup, retention, workflow
 from orientbot.db import Delivery, PickupCode, session_scope
 from orientbot.settings import PickupSettings
+from orientbot.tickets import NewTicket, TicketStore
 from tests.factories import add_account, add_ticket
 
 KEY = b"k" * 32
@@ -116,22 +117,48 @@ def test_retention_deletes_expired_codes_and_those_of_deleted_tickets(engine, de
         assert session.execute(select(PickupCode)).first() is None
 
 
-def test_the_desk_gives_a_code_to_deferred_tickets_only_and_alerts_on_call_for_urgent_ones(engine):
-    with session_scope(engine) as session:
-        live = add_ticket(session, question="q", sender_id="eleve-1").id
-        evening = add_ticket(session, question="q", sender_id="eleve-2", mode="deferred", created=EVENING).id
-        urgent = add_ticket(session, question="je n'en peux plus", sender_id="eleve-3", mode="deferred",
-                            priority="urgent", reason="distress", created=EVENING).id
-    desk = pickup.PickupDesk(engine, KEY, settings=PickupSettings(expiry_days=7), on_call=True)
-    assert desk.after_handoff(ticket_id=live, mode="live", priority="normal", now=EVENING) is None
-    code = desk.after_handoff(ticket_id=evening, mode="deferred", priority="normal", now=EVENING)
-    assert code and read(engine, code, now=EVENING) is not None
-    assert read(engine, code, now=EVENING + timedelta(days=7)) is None  # the setting's expiry
-    assert desk.after_handoff(ticket_id=urgent, mode="deferred", priority="urgent", now=EVENING)
+def test_the_desk_promises_a_code_to_deferred_tickets_only_and_the_store_writes_it_with_the_alert(engine, tmp_path):
+    desk = pickup.PickupDesk(KEY, settings=PickupSettings(expiry_days=7), on_call=True)
+    assert desk.promise(mode="live", priority="urgent", now=EVENING) is None
+    store = TicketStore(engine, tmp_path / "spool.jsonl")
+
+    def hand_over(promise, **values):
+        ticket = NewTicket(audience="eleve", question="q", mode="deferred", created_at=EVENING.isoformat(),
+                           pickup_hash=promise.digest, pickup_expires_at=promise.expires_at.isoformat(),
+                           alert_on_call=promise.alert_on_call,
+                           **{"priority": "normal", "reason": "asked_for_human", **values})
+        return store.open_ticket(ticket).ticket_id
+
+    evening = desk.promise(mode="deferred", priority="normal", now=EVENING)
+    assert pickup.normalise(evening.code) and not evening.alert_on_call
+    evening_id = hand_over(evening, sender_id="eleve-2")
+    assert read(engine, evening.code, now=EVENING).question == "q"
+    assert read(engine, evening.code, now=EVENING + timedelta(days=7)) is None  # the setting's expiry
+    urgent = desk.promise(mode="deferred", priority="urgent", now=EVENING)
+    assert urgent.alert_on_call
+    urgent_id = hand_over(urgent, sender_id="eleve-3", priority="urgent", reason="distress")
     with session_scope(engine) as session:
         alerts = session.execute(select(Delivery)).scalars().all()
-        assert [(row.ticket_id, row.channel, row.status) for row in alerts] == [(urgent, "on_call", "queued")]
-    quiet = pickup.PickupDesk(engine, KEY, on_call=False)
-    quiet.after_handoff(ticket_id=urgent, mode="deferred", priority="urgent", now=EVENING)
+        assert [(row.ticket_id, row.channel, row.status) for row in alerts] == [(urgent_id, "on_call", "queued")]
+    # The same request resent moments later joins its ticket: the new code reads it too, on-call is not told twice.
+    again = desk.promise(mode="deferred", priority="urgent", now=EVENING)
+    assert hand_over(again, sender_id="eleve-3", priority="urgent", reason="distress") == urgent_id
+    assert read(engine, again.code, now=EVENING) is not None and read(engine, urgent.code, now=EVENING) is not None
     with session_scope(engine) as session:
         assert len(session.execute(select(Delivery)).scalars().all()) == 1
+    assert evening_id != urgent_id
+    quiet = pickup.PickupDesk(KEY, on_call=False)
+    assert not quiet.promise(mode="deferred", priority="urgent", now=EVENING).alert_on_call
+
+
+def test_a_code_drawn_twice_is_withdrawn_rather_than_read_by_another_person(engine, deferred):
+    """A clash can only be met once the code is given (a spooled ticket): neither person reads the other's answer."""
+    ticket_id, code = deferred
+    with session_scope(engine) as session:
+        other = add_ticket(session, question="autre", sender_id="eleve-9", mode="deferred", created=EVENING).id
+        digest = pickup.code_hash(KEY, pickup.normalise(code))
+        assert pickup.record(session, ticket_id=ticket_id, digest=digest, created_at=EVENING,
+                             expires_at=EVENING + timedelta(days=1))  # the same ticket's code, imported again
+        assert not pickup.record(session, ticket_id=other, digest=digest, created_at=EVENING,
+                                 expires_at=EVENING + timedelta(days=1))
+    assert read(engine, code) is None

@@ -1,5 +1,6 @@
 import json
 import threading
+import time
 
 import pytest
 from sqlalchemy import select
@@ -54,6 +55,26 @@ def test_database_down_spools_the_ticket_then_flushes_it(tmp_path):
     assert not spool.exists()
     [row] = stored_tickets(up)
     assert row.id == receipt.ticket_id and row.spooled
+
+
+def test_the_spool_is_imported_when_the_database_is_back_without_waiting_for_a_handoff(tmp_path):
+    spool = tmp_path / "spool.jsonl"
+    down = make_engine(f"sqlite:///{tmp_path}/missing/dir/db.sqlite")
+    TicketStore(down, spool).open_ticket(new_ticket(question="au secours", priority="urgent", reason="distress"))
+    up = make_engine(f"sqlite:///{tmp_path}/db.sqlite")
+    create_schema(up)
+    stop = threading.Event()
+    thread = TicketStore(up, spool).import_regularly(0.02, stop=stop)
+    try:
+        for _ in range(250):
+            if stored_tickets(up):
+                break
+            time.sleep(0.02)
+    finally:
+        stop.set()
+        thread.join(timeout=5)
+    [row] = stored_tickets(up)
+    assert row.question == "au secours" and row.spooled and not spool.exists()
 
 
 def test_flush_is_idempotent_when_a_spooled_ticket_already_landed(engine, tmp_path):

@@ -6,6 +6,7 @@ from sqlalchemy import func, select
 
 from orientbot import chatlog, workflow
 from orientbot.db import ChatMessage, Ticket, TicketEvent, session_scope
+from orientbot.office_hours import OfficeHours
 from tests.factories import MONDAY_10H, add_account, add_ticket
 
 LATER = MONDAY_10H + timedelta(minutes=5)
@@ -105,6 +106,28 @@ def test_queue_urgent_first_then_by_due_time(engine, staff):
         assert workflow.waiting_ahead(session, ticket=session.get(Ticket, late_normal)) == 2
 
 
+def test_the_position_counts_only_the_waiting_tickets_of_the_persons_own_school(engine, staff):
+    alice, _ = staff
+    with session_scope(engine) as session:
+        for question in ("bourse", "stage", "internat"):  # another school's queue, ahead of everyone
+            add_ticket(session, question=question, school="0931234B", due_in=timedelta(minutes=5))
+        add_ticket(session, question="rest", sender_id="rest-1", due_in=timedelta(minutes=5))  # of no school
+        add_ticket(session, question="bts", school="0751234A", due_in=timedelta(minutes=10))
+        taken = add_ticket(session, question="cap", school="0751234A", due_in=timedelta(minutes=10)).id
+        workflow.take(session, ticket_id=taken, counsellor_id=alice, now=LATER)
+        mine = add_ticket(session, question="b", sender_id="me", school="0751234A", due_in=timedelta(minutes=20)).id
+        rest = add_ticket(session, question="r", sender_id="rest-2", due_in=timedelta(minutes=20)).id
+    with session_scope(engine) as session:
+        assert workflow.waiting_ahead(session, ticket=session.get(Ticket, mine)) == 1
+        assert workflow.conversation_state(session, sender_id="me").waiting_ahead == 1
+        assert workflow.waiting_ahead(session, ticket=session.get(Ticket, rest)) == 1  # among the tickets of no school
+        # What a new ticket waits for, by school (the promised time of a live handoff).
+        assert workflow.waiting_count(session, school="0751234A") == 2
+        assert workflow.waiting_count(session, school="0931234B") == 3
+        assert workflow.waiting_count(session) == 2
+        assert workflow.waiting_count(session, school="0131234C") == 0
+
+
 def test_queue_filters(engine):
     with session_scope(engine) as session:
         parent = add_ticket(session, question="Notre fils cherche un employeur pour son CAP en alternance", audience="parent").id
@@ -158,3 +181,8 @@ def test_conversation_state_for_the_chat_window(engine, staff):
         assert state.ticket_id == ticket_id and state.mode == "live" and state.waiting_ahead == 1
         assert workflow.bot_paused_for(session, sender_id="me").id == ticket_id
         assert workflow.conversation_state(session, sender_id="nobody").ticket_id is None
+        assert state.timezone == "Europe/Paris"
+    with session_scope(engine) as session:  # a school in Nouvelle-Calédonie: the window shows its time
+        workflow.save_office_hours(session, hours=OfficeHours(timezone="Pacific/Noumea"))
+    with session_scope(engine) as session:
+        assert workflow.conversation_state(session, sender_id="me").to_json()["timezone"] == "Pacific/Noumea"
