@@ -11,7 +11,7 @@ deletes Rasa's tracker events for it (``delete_tracker_events``).
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timezone
 from typing import Any, Dict, Iterable, List, Optional
 
 from sqlalchemy import delete, select
@@ -21,7 +21,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from orientbot import pickup
-from orientbot.db import ChatMessage, Feedback, Ticket, as_utc
+from orientbot.db import ChatMessage, ErasedConversation, Feedback, Ticket, as_utc
 from orientbot.tickets import redact
 
 AUTHORS = ("user", "bot", "counsellor", "system")
@@ -100,6 +100,10 @@ def erase(session: Session, *, sender_id: str, now: Optional[datetime] = None) -
     tickets = list(session.execute(select(Ticket).where(Ticket.sender_id == sender_id)).scalars())
     for ticket in tickets:
         redact(ticket, now=now)
+    # A ticket still in an action server's spool arrives after this: it will find the conversation erased.
+    key = ErasedConversation.key_of(sender_id)
+    if session.get(ErasedConversation, key) is None:
+        session.add(ErasedConversation(sender_hash=key, erased_at=now or datetime.now(timezone.utc)))
     # A retrieval code would still show the counsellor's answer (orientbot.pickup): it goes with the words.
     pickup.erase_for_tickets(session, [ticket.id for ticket in tickets])
     return Erased(int(messages or 0), int(feedback or 0), len(tickets))

@@ -12,6 +12,7 @@ pass sessions to the repository functions in ``orientbot.kb`` and
 """
 from __future__ import annotations
 
+import hashlib
 from contextlib import contextmanager
 from datetime import datetime, timezone
 from pathlib import Path
@@ -306,6 +307,23 @@ class Feedback(Base):
     created_at = Column(DateTime(timezone=True), nullable=False, default=utcnow)
 
     __table_args__ = (UniqueConstraint("sender_id", "message_id", name="uq_feedback_message"),)
+
+
+class ErasedConversation(Base):
+    """A conversation its owner erased, known by a hash of its id only.
+
+    A ticket written to the spool while the database was down reaches the database later: if the person
+    erased the conversation in between, the ticket must arrive without their words (``orientbot.tickets``).
+    """
+
+    __tablename__ = "erased_conversations"
+
+    sender_hash = Column(String(64), primary_key=True)
+    erased_at = Column(DateTime(timezone=True), nullable=False, default=utcnow)
+
+    @staticmethod
+    def key_of(sender_id: str) -> str:
+        return hashlib.sha256(sender_id.encode("utf-8")).hexdigest()
 
 
 class AppSetting(Base):

@@ -25,7 +25,17 @@ from sqlalchemy import text as sql_text
 from sqlalchemy.engine import Engine
 
 from orientbot import chatlog, pickup
-from orientbot.db import ChatMessage, Delivery, Feedback, KBProposal, Ticket, TicketEvent, as_utc, session_scope
+from orientbot.db import (
+    ChatMessage,
+    Delivery,
+    ErasedConversation,
+    Feedback,
+    KBProposal,
+    Ticket,
+    TicketEvent,
+    as_utc,
+    session_scope,
+)
 from orientbot.settings import PROJECT_ROOT, Settings
 from orientbot.tickets import ERASED_TEXT, redact
 from orientbot.workflow import OPEN_STATUSES
@@ -91,6 +101,9 @@ def purge(engine: Engine, *, now: datetime, conversation_days: int, ticket_days:
             pickup.erase_for_tickets(session, old_tickets)
             session.execute(delete(Ticket).where(Ticket.id.in_(old_tickets)).execution_options(synchronize_session=False))
         counts["pickup_codes"] = pickup.purge_expired(session, now=now)
+        # A spooled ticket waits minutes, not a retention period: older marks of erasure are not needed.
+        session.execute(delete(ErasedConversation).where(ErasedConversation.erased_at < conversation_cutoff)
+                        .execution_options(synchronize_session=False))
     tracker_conversations = tracker_events = 0
     if tracker_engine is not None:
         tracker_conversations, tracker_events = _purge_tracker(

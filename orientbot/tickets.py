@@ -28,7 +28,7 @@ from sqlalchemy.engine import Engine
 from sqlalchemy.exc import SQLAlchemyError
 
 from orientbot import pickup, schools
-from orientbot.db import Ticket, as_utc, session_scope
+from orientbot.db import ErasedConversation, Ticket, as_utc, session_scope
 from orientbot.delivery import queue_on_call
 from orientbot.workflow import OPEN_STATUSES
 
@@ -210,9 +210,13 @@ class TicketStore:
                 # In UTC: SQLite keeps the wall-clock time and drops the offset.
                 created = values["created_at"] = as_utc(datetime.fromisoformat(values["created_at"]))
                 values["due_at"] = as_utc(datetime.fromisoformat(values["due_at"])) if values["due_at"] else None
-                session.add(Ticket(**values, spooled=spooled))
+                row = Ticket(**values, spooled=spooled)
+                session.add(row)
                 session.flush()  # the code and the alert refer to the ticket's row
-                if ticket.pickup_hash:
+                if spooled and session.get(ErasedConversation, ErasedConversation.key_of(ticket.sender_id)):
+                    # Erased while the ticket waited in the spool: its facts count, its words and code do not.
+                    redact(row, now=created)
+                elif ticket.pickup_hash:
                     self._write_code(session, ticket, ticket.id)
                 if ticket.alert_on_call:
                     # Due at once: a spooled ticket's alert leaves as soon as the database is back.

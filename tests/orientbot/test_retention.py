@@ -106,3 +106,16 @@ def test_the_command_reads_the_periods_from_the_settings(engine, tmp_path, capsy
     assert retention.main([], environ=environ, clock=lambda: NOW) == 0
     assert "conversations=1" in capsys.readouterr().out
     assert _senders(engine, ChatMessage) == []
+
+
+def test_the_marks_of_erased_conversations_go_after_the_conversation_period(engine):
+    from orientbot.db import ErasedConversation
+
+    with session_scope(engine) as session:
+        chatlog.erase(session, sender_id="long-ago", now=NOW - timedelta(days=31))
+        chatlog.erase(session, sender_id="yesterday", now=NOW - timedelta(days=1))
+    retention.purge(engine, now=NOW, conversation_days=30, ticket_days=365)
+    with session_scope(engine) as session:
+        left = {row.sender_hash for row in session.query(ErasedConversation).all()}
+    assert left == {ErasedConversation.key_of("yesterday")}
+    assert "yesterday" not in str(left)  # only a hash of the id is kept

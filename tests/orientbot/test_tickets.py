@@ -137,3 +137,34 @@ def test_the_same_words_long_after_are_a_new_request(engine, tmp_path):
     an_hour_ago = (datetime.now(timezone.utc) - timedelta(hours=1)).isoformat()
     store.open_ticket(new_ticket(question="un conseiller svp", created_at=an_hour_ago))
     assert store.open_ticket(new_ticket(question="un conseiller svp")).new
+
+
+def test_a_conversation_erased_while_its_ticket_waited_in_the_spool_arrives_without_its_words(tmp_path):
+    from datetime import datetime, timedelta, timezone
+
+    from orientbot import chatlog
+    from orientbot.db import PickupCode
+
+    spool = tmp_path / "spool.jsonl"
+    down = make_engine(f"sqlite:///{tmp_path}/missing/dir/db.sqlite")
+    handed_over = datetime(2026, 12, 7, 21, 0, tzinfo=timezone.utc)
+    erased, kept = (new_ticket(sender_id=sender, question="mon dossier a un souci", summary="son dossier",
+                               created_at=handed_over.isoformat(), pickup_hash=f"{sender:0<64}",
+                               pickup_expires_at=(handed_over + timedelta(days=30)).isoformat())
+                    for sender in ("erased", "kept"))
+    for ticket in (erased, kept):
+        TicketStore(down, spool).open_ticket(ticket)
+
+    up = make_engine(f"sqlite:///{tmp_path}/db.sqlite")
+    create_schema(up)
+    with session_scope(up) as session:  # the person erases before the spool is imported
+        chatlog.erase(session, sender_id="erased", now=handed_over + timedelta(minutes=1))
+    assert TicketStore(up, spool).flush() == 2
+
+    rows = {row.sender_id: row for row in stored_tickets(up)}
+    assert "dossier" not in rows["erased"].question + rows["erased"].summary + str(rows["erased"].transcript)
+    assert rows["erased"].reason == "asked_for_human"  # its facts still count
+    assert rows["kept"].question == "mon dossier a un souci"
+    with session_scope(up) as session:
+        codes = {code.ticket_id for code in session.execute(select(PickupCode)).scalars()}
+    assert codes == {kept.id}
