@@ -15,7 +15,7 @@ from pathlib import Path
 from tqdm import tqdm
 
 from knowledge.anonymise import spacy_ner
-from knowledge.crossval import draws_lines, headline, items_of, replay, report_lines
+from knowledge.crossval import draws_lines, headline, items_of, replay, report_lines, served_model
 from knowledge.export import stale_files, write
 from knowledge.load import load_corpus, transcript_files
 from knowledge.pipeline import build_knowledge, store
@@ -33,8 +33,8 @@ def cross_validate(result, settings, *, progress, features=FEATURES, draws=1):
     """The whole answer policy replayed over the transcripts (``knowledge.crossval``); prints and keeps the report.
 
     ``draws``: how many different random fifths of the entries the folds hold out; the first is reported in
-    full (and its risk model served), all of them in a summary, since which entries are held out moves the
-    figures more than most changes do.
+    full, all of them in a summary (which entries are held out moves the figures more than most changes do),
+    and the risk model served pools them (``knowledge.crossval.served_model``).
     """
     started = time.perf_counter()
     budget = settings.gate.wrong_answer_budget
@@ -42,6 +42,8 @@ def cross_validate(result, settings, *, progress, features=FEATURES, draws=1):
     runs = [replay(items, result.entries, settings.gate, fitter(PROJECT_ROOT, settings.detectors), budget=budget,
                    features=features, progress=progress, draw=draw) for draw in range(draws)]
     replayed = runs[0]
+    if draws > 1:
+        replayed.served = served_model(runs, budget=budget, features=features)
     lines = report_lines(replayed, budget)
     if draws > 1:
         lines += [""] + draws_lines([headline(run) for run in runs])
@@ -61,7 +63,8 @@ def main(argv=None) -> int:
     parser.add_argument("--out", type=Path, default=settings.generated_dir, help="where the Rasa files go")
     parser.add_argument("--database-url", default=settings.database_url)
     parser.add_argument("--draws", type=int, default=3, metavar="N",
-                        help="eval: how many random choices of held-out entries to replay (the figures move with it)")
+                        help="build, eval: how many random choices of held-out entries to replay; the served risk model "
+                        "pools them (the figures move with the choice)")
     parser.add_argument("--without", default="", metavar="F1,F2",
                         help="eval: risk features left out, to measure what they bring (orientbot.risk.FEATURES)")
     args = parser.parse_args(argv)
@@ -103,7 +106,7 @@ def main(argv=None) -> int:
         picture = draw_curve(replayed, settings.curve_picture, settings.gate.wrong_answer_budget)
         print(f"[eval] courbe couverture-risque : {picture}")
         return 0
-    replayed = cross_validate(result, settings, progress=_progress)
+    replayed = cross_validate(result, settings, progress=_progress, draws=args.draws)
     replayed.served.save(settings.gate.risk_model)
     print(f"[knowledge] modèle de risque des réponses : {settings.gate.risk_model} (seuil {replayed.served.threshold:.3f})")
     count = store(result.entries, args.database_url)

@@ -70,3 +70,29 @@ def test_an_answer_to_the_wrong_entry_is_wrong_and_a_personal_case_handed_over_i
     story = Item("mon fils a été refusé", "", "parent", "p1", "personal_case")
     assert judge(story, Outcome(HAND_OVER, "voeux", "personal_case", general_rule_first=True)) == (True, False, True, False)
     assert judge(story, Outcome(ANSWER, "voeux"))[1]
+
+
+def test_the_entries_held_out_depend_on_the_draw_and_on_their_ids_not_their_order():
+    clusters, entries = corpus()
+    items = items_of(clusters, entries)
+
+    def held_out(listed, draw):
+        return [sorted(set(TOPICS) - set(f.entries)) for f in make_folds(items, listed, lambda m: PatternsOnly(),
+                                                                          draw=draw)]
+
+    assert held_out(entries, 0) == held_out(list(reversed(entries)), 0)
+    assert held_out(entries, 0) != held_out(entries, 1)
+
+
+def test_the_served_model_pools_the_draws():
+    from knowledge.crossval import draws_lines, headline, served_model
+
+    clusters, entries = corpus()
+    items = items_of(clusters, entries)
+    runs = [replay(items, entries, GateSettings(), lambda mined: PatternsOnly(), budget=0.05, draw=draw)
+            for draw in (0, 1)]
+    pooled = served_model(runs, budget=0.05)
+    assert pooled.measured["draws"] == 2 and runs[0].served.measured["draws"] == 1
+    assert 0.0 <= pooled.threshold <= 1.0
+    lines = draws_lines([headline(run) for run in runs])
+    assert lines[0].startswith("over 2 draws") and any("answered right" in line for line in lines)
