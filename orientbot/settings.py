@@ -31,9 +31,8 @@ class GateSettings:
     clarify_similarity: float = 0.20
     max_candidates: int = 3
     out_of_scope_confidence: float = 0.5
-    # Below these, a distress or personal-case intent without other evidence is read like any question.
+    # Below this, a distress intent without other evidence is read like any question.
     distress_intent_confidence: float = 0.85
-    personal_case_confidence: float = 0.8
     # A personal case is about orientation: with nothing in the KB even remotely close, it is not one.
     personal_case_min_similarity: float = 0.17
     ask_human_confidence: float = 0.5

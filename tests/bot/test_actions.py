@@ -183,6 +183,11 @@ def test_database_down_still_answers_and_says_how_else_to_reach_someone(services
 
 
 def test_personal_case_gets_the_general_rule_and_a_ticket(services):
+    class StoriesAreCases(PatternsOnly):
+        def is_personal_case(self, text):
+            return "refusé" in text
+
+    services.policy.detectors = StoriesAreCases()
     tracker = make_tracker("on m'a refusé partout, c'etait combien de voeux max sur parcoursup deja ?",
                            intent="personal_case")
     messages, _ = run(ActionHandoff(services), tracker)
@@ -195,7 +200,8 @@ def test_a_weak_distress_or_personal_case_intent_alone_goes_through_the_policy(s
     messages, _ = run(ActionHandoff(services), weak)
     assert not customs(messages, "handoff") and services.tickets.tickets == []
     with_cvec(services, valid_until=date(2027, 4, 30))
-    weak_personal = make_tracker("c combien la cvec ?", intent="personal_case", confidence=0.5)
+    # Even a sure personal_case intent: on ordinary questions it never learnt from, it fired one time in six.
+    weak_personal = make_tracker("c combien la cvec ?", intent="personal_case", confidence=0.99)
     messages, _ = run(ActionHandoff(services), weak_personal)
     assert customs(messages, "answer")[0]["kb_id"] == "cvec-montant" and not customs(messages, "handoff")
 
