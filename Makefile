@@ -25,7 +25,7 @@ TRAINING_DATA := config.yml domain.yml $(shell find bot/data -name '*.yml' 2>/de
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-10s %s\n", $$1, $$2}'
 
-run: $(VENV)/.installed $(KB_STAMP) $(MODEL) ## set up, build the KB, train if needed, serve the bot (:5005), the chat window and the console (:5080)
+run: $(VENV)/.installed $(KB_STAMP) $(MODEL) ## set up, build the KB, train if needed, serve the bot (:5005, a Rasa worker per core when Redis answers), the chat window and the console (:5080)
 	@scripts/run.sh
 
 test: $(VENV)/.installed $(WIDGET_DEPS) ## install what is needed and run every test (unit, pipeline, end to end, browser)

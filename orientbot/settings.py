@@ -183,6 +183,17 @@ class SchoolSettings:
 
 
 @dataclass(frozen=True)
+class ServeSettings:
+    """How `make run` uses the machine's cores (``scripts/workers.py``)."""
+
+    # Several Rasa workers need a lock store they all see (one message of a conversation at a time, whichever
+    # worker takes it). Unreachable or empty: one Rasa process with Rasa's in-memory locks.
+    lock_store_url: str = "redis://127.0.0.1:6379/1"
+    # Rasa workers when the lock store answers; 0: one per core.
+    rasa_workers: int = 0
+
+
+@dataclass(frozen=True)
 class Settings:
     database_url: str = f"sqlite:///{PROJECT_ROOT / 'var' / 'orientbot.db'}"
     ticket_spool: Path = PROJECT_ROOT / "var" / "ticket-spool.jsonl"
@@ -202,6 +213,7 @@ class Settings:
     delivery: DeliverySettings = field(default_factory=DeliverySettings)
     pickup: PickupSettings = field(default_factory=PickupSettings)
     schools: SchoolSettings = field(default_factory=SchoolSettings)
+    serve: ServeSettings = field(default_factory=ServeSettings)
 
 
 def _coerce(value: Any, like: Any) -> Any:

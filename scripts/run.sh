@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Starts the action server, the Rasa server (REST, socket.io, the chat window's API) and the
 # counsellors' console in the foreground, waits until they answer, says where to chat, and stops
-# them all on Ctrl-C / SIGTERM.
+# them all on Ctrl-C / SIGTERM. The Rasa server has one worker per core when Redis answers (its lock
+# store), else one process: scripts/workers.py chooses and says which.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 # Everything the servers write (database, tracker store, logs, spool, keys) is readable by this user only.
@@ -32,6 +33,11 @@ export ORIENTBOT_ACTION_SECRET
 # Sanic reads SANIC_* variables: the bot refuses (413) requests above 1 MB (its default: 100 MB).
 export SANIC_REQUEST_MAX_SIZE=${SANIC_REQUEST_MAX_SIZE:-1000000}
 
+# One Rasa worker per core when the lock store (Redis, serve.lock_store_url) answers, with the endpoints that
+# make it safe; else one process on endpoints.yml (in-memory locks). It says which on stderr, in French.
+plan=$("$VENV/bin/python" scripts/workers.py --tracker-db "$TRACKER_DB" --out var/endpoints.run.yml)
+read -r rasa_workers endpoints <<< "$plan"
+
 # The ENT pages allowed to embed the chat window, separated by spaces ("*": any page).
 read -r -a cors_origins <<< "${CHAT_ALLOWED_ORIGINS:-*}"
 
@@ -49,7 +55,7 @@ trap stop EXIT
 "$VENV/bin/python" -m bot.action_server --actions bot.actions --host 127.0.0.1 --port "$ACTION_PORT" \
   > >(tee -a var/log/actions.log) 2>&1 &
 pids+=($!)
-"$VENV/bin/rasa" run --model "$MODEL" --endpoints endpoints.yml --credentials credentials.yml \
+SANIC_WORKERS="$rasa_workers" "$VENV/bin/rasa" run --model "$MODEL" --endpoints "$endpoints" --credentials credentials.yml \
   --interface "$BOT_HOST" --port "$RASA_PORT" --cors "${cors_origins[@]}" \
   > >(tee -a var/log/rasa.log) 2>&1 &
 pids+=($!)

@@ -11,8 +11,8 @@ Owns starting and stopping that layout (``make scaleout`` in the foreground, ``s
 Everything listens on loopback, on free ports unless told; every file (generated endpoints and nginx
 configuration, logs, spools) goes to one work directory, readable by its user only. Without
 ``--database-url`` a fresh PostgreSQL database is created, the KB of ``var/orientbot.db`` copied into it,
-and the database dropped at the end, with the lock store's Redis keys. ``make run`` stays the
-single-process layout (SQLite, in-memory lock store): see docs/deploy.md.
+and the database dropped at the end, with the lock store's Redis keys. ``make run`` is one Rasa server on one
+port (a worker per core when Redis answers, ``scripts/workers.py``) on SQLite: see docs/deploy.md.
 """
 from __future__ import annotations
 

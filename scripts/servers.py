@@ -110,12 +110,14 @@ def stop(processes: Sequence[subprocess.Popen]) -> None:
 
 @contextmanager
 def running_bot(work: Path, model: Path = MODEL, *, with_console: bool = False, keep_database: bool = False,
-                risk_model: Optional[Path] = None) -> Iterator[Bot]:
+                risk_model: Optional[Path] = None, workers: int = 1) -> Iterator[Bot]:
     """Both servers (and the console), on a copy of ``var/orientbot.db``; stopped (process groups) on exit.
 
     ``keep_database``: a restart in ``work``, on the database and tracker store the last run left there.
     ``risk_model``: the answer policy's risk model instead of the one `make kb` fitted (tests of the chat
     window and the channels must not hang on a fitted model's borderline decision).
+    ``workers``: Rasa workers, as `make run` starts them when Redis answers (``scripts/workers.py``: Redis lock
+    store, SQLite tracker store in WAL mode); RuntimeError when it would fall back to one process.
     """
     if not (keep_database and (work / "orientbot.db").exists()):
         shutil.copyfile(ROOT / "var" / "orientbot.db", work / "orientbot.db")
@@ -136,17 +138,28 @@ def running_bot(work: Path, model: Path = MODEL, *, with_console: bool = False, 
         ORIENTBOT_CONSOLE_ADMIN_PASSWORD_FILE=str(work / "console-admin-password.txt"),
         **({"ORIENTBOT_GATE_RISK_MODEL": str(risk_model)} if risk_model else {}),
     )
+    endpoints, rasa_env = "endpoints.yml", env
+    if workers > 1:
+        from orientbot.settings import load_settings
+        from scripts.workers import plan
+
+        # The stack's own SQLite tracker store in ``work``, whatever the environment names.
+        settings = load_settings(dict(env, ORIENTBOT_PRIVACY_TRACKER_DATABASE_URL=""))
+        chosen = plan(work / "endpoints.yml", tracker_db=work / "tracker.db", settings=settings, workers=workers)
+        if chosen.workers != workers:
+            raise RuntimeError(chosen.summary)
+        endpoints, rasa_env = str(chosen.endpoints), dict(env, SANIC_WORKERS=str(workers))
     logs = open(os.open(work / "servers.log", os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600), "w")
     commands = [
         [str(VENV_BIN / "python"), "-m", "bot.action_server", "--actions", "bot.actions", "--host", "127.0.0.1",
          "--port", str(action_port)],
-        [str(VENV_BIN / "rasa"), "run", "--model", str(model), "--endpoints", "endpoints.yml",
+        [str(VENV_BIN / "rasa"), "run", "--model", str(model), "--endpoints", endpoints,
          "--credentials", "credentials.yml", "--interface", "127.0.0.1", "--port", str(rasa_port), "--cors", "*"],
     ]
     if with_console:
         commands.append([str(VENV_BIN / "python"), "-m", "console", "serve", "--host", "127.0.0.1",
                          "--port", str(console_port)])
-    processes = [spawn(command, env, logs) for command in commands]
+    processes = [spawn(command, rasa_env if index == 1 else env, logs) for index, command in enumerate(commands)]
     try:
         wait_for(f"http://127.0.0.1:{action_port}/health", processes)
         wait_for(f"http://127.0.0.1:{rasa_port}/webhooks/rest/", processes)
