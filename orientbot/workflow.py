@@ -19,13 +19,12 @@ from datetime import datetime, timedelta
 from typing import Any, Dict, List, Optional, Sequence
 
 from sqlalchemy import and_, case, func, or_, select, update
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, selectinload
 
 from orientbot import schools
-from orientbot.db import AppSetting, ChatMessage, Delivery, Ticket, TicketEvent, as_utc
+from orientbot.db import OPEN_STATUSES, QUEUE_RANK, AppSetting, ChatMessage, Delivery, Ticket, TicketEvent, as_utc
 from orientbot.office_hours import OfficeHours
 
-OPEN_STATUSES = ("new", "taken", "answered", "reopened")
 WAITING_STATUSES = ("new", "reopened")
 OFFICE_HOURS_KEY = "office_hours"
 
@@ -58,7 +57,22 @@ def record(session: Session, *, ticket_id: str, kind: str, now: datetime, counse
 
 
 def _queue_order():
-    return (case((Ticket.priority == "urgent", 0), else_=1), Ticket.due_at.is_(None), Ticket.due_at, Ticket.created_at)
+    # The same expressions as the index ``ix_tickets_queue`` (orientbot.db): PostgreSQL walks it in this order and
+    # stops after the page instead of sorting every open ticket; the id makes the order total, so that pages
+    # neither repeat nor skip a ticket whose due and creation times equal another's.
+    return (QUEUE_RANK, Ticket.due_at.asc().nulls_last(), Ticket.created_at, Ticket.id)
+
+
+def _queue_filter(query, *, statuses: Sequence[str], reason: Optional[str], audience: Optional[str],
+                  topic: Optional[str], school: Optional[str]):
+    query = schools.visible_to(query.where(Ticket.status.in_(list(statuses))), school)
+    if reason:
+        query = query.where(Ticket.reason == reason)
+    if audience:
+        query = query.where(Ticket.audience == audience)
+    if topic:
+        query = query.where(Ticket.topic == topic)
+    return query
 
 
 def queue(
@@ -70,19 +84,44 @@ def queue(
     topic: Optional[str] = None,
     school: Optional[str] = None,
     limit: int = 200,
+    offset: int = 0,
 ) -> List[Ticket]:
-    """Tickets in the order they should be worked: urgent first, then the nearest due time.
+    """Tickets in the order they should be worked: urgent first, then the nearest due time (none last), the oldest
+    first; ``limit`` of them from the ``offset``-th.
 
     ``school``: the counsellor's school; the queue holds only the tickets it may see (``schools.visible_to``).
     """
-    query = schools.visible_to(select(Ticket).where(Ticket.status.in_(list(statuses))), school)
-    if reason:
-        query = query.where(Ticket.reason == reason)
-    if audience:
-        query = query.where(Ticket.audience == audience)
-    if topic:
-        query = query.where(Ticket.topic == topic)
-    return list(session.execute(query.order_by(*_queue_order()).limit(limit)).scalars())
+    # The page's ids first, then their tickets: the rows skipped by the offset are read from the index only
+    # (ix_tickets_queue), not fetched whole to be thrown away.
+    page = (_queue_filter(select(Ticket.id), statuses=statuses, reason=reason, audience=audience, topic=topic,
+                          school=school)
+            .order_by(*_queue_order()).limit(limit).offset(offset).subquery())
+    # The owners in one query, not one per row.
+    query = (select(Ticket).join(page, Ticket.id == page.c.id).options(selectinload(Ticket.owner))
+             .order_by(*_queue_order()))
+    return list(session.execute(query).scalars())
+
+
+@dataclass(frozen=True)
+class QueueCounts:
+    total: int
+    urgent: int
+
+
+def queue_counts(
+    session: Session,
+    *,
+    statuses: Sequence[str] = OPEN_STATUSES,
+    reason: Optional[str] = None,
+    audience: Optional[str] = None,
+    topic: Optional[str] = None,
+    school: Optional[str] = None,
+) -> QueueCounts:
+    """How many tickets ``queue`` with the same filters holds in all, and how many of them are urgent (one query)."""
+    query = select(func.count(Ticket.id), func.coalesce(func.sum(case((Ticket.priority == "urgent", 1), else_=0)), 0))
+    total, urgent = session.execute(_queue_filter(query, statuses=statuses, reason=reason, audience=audience,
+                                                  topic=topic, school=school)).one()
+    return QueueCounts(int(total), int(urgent))
 
 
 def waiting_ahead(session: Session, *, ticket: Ticket) -> int:

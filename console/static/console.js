@@ -23,6 +23,9 @@
       }
       var stamp = document.getElementById("refreshed");
       if (stamp && data.refreshed) { stamp.textContent = data.refreshed; }
+      // The queue's counts ("Tickets 51–100 sur 1 234 · 12 urgents") change with the rows.
+      var summary = document.getElementById("queue-summary");
+      if (summary && typeof data.summary === "string") { summary.textContent = data.summary; }
     }).catch(function () { /* offline for a moment: the next round tries again */ });
   }
 
