@@ -130,36 +130,46 @@ def handoffs(replies: list) -> List[str]:
             if isinstance(r.get("custom"), dict) and "handoff" in r["custom"]]
 
 
+def check_history(conversation: Conversation, events: list) -> None:
+    """Every message sent is in the tracker's events, in order, each followed by the bot's reply."""
+    said = [event["text"] for event in events if event["event"] == "user"]
+    assert said == [sent.text for sent in conversation.messages], conversation.sender
+    stamps = [event["timestamp"] for event in events]
+    assert stamps == sorted(stamps), f"{conversation.sender}: events out of order"
+    kinds = [event["event"] for event in events if event["event"] in ("user", "bot")]
+    for position, kind in enumerate(kinds):
+        if kind == "user":
+            assert position + 1 < len(kinds) and kinds[position + 1] == "bot", \
+                f"{conversation.sender}: a message without the bot's reply"
+
+
 def check_histories(layout, made: List[Conversation]) -> None:
     for conversation in made:
-        events = tracker(layout, conversation.sender)["events"]
-        said = [event["text"] for event in events if event["event"] == "user"]
-        assert said == [sent.text for sent in conversation.messages], conversation.sender
-        stamps = [event["timestamp"] for event in events]
-        assert stamps == sorted(stamps), f"{conversation.sender}: events out of order"
-        kinds = [event["event"] for event in events if event["event"] in ("user", "bot")]
-        for position, kind in enumerate(kinds):
-            if kind == "user":
-                assert position + 1 < len(kinds) and kinds[position + 1] == "bot", \
-                    f"{conversation.sender}: a message without the bot's reply"
+        check_history(conversation, tracker(layout, conversation.sender)["events"])
 
 
-def check_tickets(layout, made: List[Conversation]) -> None:
-    """No ticket lost, none duplicated."""
+def tickets_by_sender(database_url: str, made: List[Conversation]) -> dict:
+    """The ids of the tickets written for these conversations, by sender."""
     from sqlalchemy import select
 
     from orientbot.db import Ticket, make_engine
 
-    engine = make_engine(layout.database_url)
+    engine = make_engine(database_url)
     try:
         with engine.connect() as connection:
             rows = connection.execute(select(Ticket.sender_id, Ticket.id).where(
                 Ticket.sender_id.in_([c.sender for c in made]))).all()
     finally:
         engine.dispose()
-    stored = {}
+    stored: dict = {}
     for sender, ticket_id in rows:
         stored.setdefault(sender, []).append(ticket_id)
+    return stored
+
+
+def check_tickets(layout, made: List[Conversation]) -> None:
+    """No ticket lost, none duplicated."""
+    stored = tickets_by_sender(layout.database_url, made)
     for index, conversation in enumerate(made):
         # What the person was told: the replies received, and those written to the conversation whose
         # HTTP answer was lost with the killed server (the chat window shows them from the history).

@@ -21,7 +21,14 @@ from orientbot.settings import load_settings
 from scripts.servers import MODEL, running_bot
 from scripts.workers import lock_store_unreachable
 from tests.conftest import stack_risk_model
-from tests.e2e.test_scaleout import CONVERSATIONS, Conversation, conversations, handoffs
+from tests.e2e.test_scaleout import (
+    CONVERSATIONS,
+    Conversation,
+    check_history,
+    conversations,
+    handoffs,
+    tickets_by_sender,
+)
 
 pytestmark = pytest.mark.e2e
 
@@ -98,15 +105,7 @@ def test_interleaved_conversations_on_several_workers_keep_complete_ordered_hist
     events = stored_events(work / "tracker.db", [c.sender for c in made])
     for conversation in made:
         history = events.get(conversation.sender, [])
-        said = [event["text"] for event in history if event["event"] == "user"]
-        assert said == [sent.text for sent in conversation.messages], conversation.sender
-        stamps = [event["timestamp"] for event in history]
-        assert stamps == sorted(stamps), f"{conversation.sender}: events out of order"
-        kinds = [event["event"] for event in history if event["event"] in ("user", "bot")]
-        for position, kind in enumerate(kinds):
-            if kind == "user":
-                assert position + 1 < len(kinds) and kinds[position + 1] == "bot", \
-                    f"{conversation.sender}: a message without the bot's reply"
+        check_history(conversation, history)
         # What the person was told is what the tracker store kept.
         told = [event.get("text") for event in history if event["event"] == "bot"]
         received = [reply.get("text") for sent in conversation.messages for reply in sent.replies]
@@ -119,20 +118,7 @@ def test_interleaved_conversations_on_several_workers_keep_complete_ordered_hist
 
 
 def check_tickets_once(database_url: str, made: List[Conversation]) -> None:
-    from sqlalchemy import select
-
-    from orientbot.db import Ticket, make_engine
-
-    engine = make_engine(database_url)
-    try:
-        with engine.connect() as connection:
-            rows = connection.execute(select(Ticket.sender_id, Ticket.id).where(
-                Ticket.sender_id.in_([c.sender for c in made]))).all()
-    finally:
-        engine.dispose()
-    written: Dict[str, List[str]] = {}
-    for sender, ticket_id in rows:
-        written.setdefault(sender, []).append(ticket_id)
+    written: Dict[str, List[str]] = tickets_by_sender(database_url, made)
     for index, conversation in enumerate(made):
         promised = [ticket for sent in conversation.messages for ticket in handoffs(sent.replies)]
         if index % 3 == 0:
