@@ -70,12 +70,12 @@ QUESTIONS = (
     ("mon enfant décroche depuis la rentrée, qui peut l'aider ?", "parent"),
     ("la CVEC c'est obligatoire même en BTS ?", "eleve"),
     ("on peut demander une dérogation pour un autre lycée ?", "parent"),
-    ("jsp quoi faire apres le bac", "eleve"),
+    ("quelles études pour travailler dans le jeu vidéo ?", "eleve"),
 )
 # Written questions are rarely twice the same: openings, endings and details make tens of thousands of them.
 OPENINGS = ("", "bonjour ", "Bonsoir, ", "slt ", "Madame, Monsieur, ")
 ENDINGS = ("", " svp", " merci d'avance", " ?", " c'est urgent", " pour la rentrée", " je suis perdu",
-           " (je suis en terminale)", " on m'a dit de demander ici", " en septembre", " !!", " ou pas ?")
+           " (classe de première)", " c'est pour ma cousine", " avant les vacances", " !!", " merci")
 OPEN = ("new", "taken", "answered", "reopened")
 
 
