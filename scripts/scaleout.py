@@ -34,7 +34,17 @@ if __package__ in (None, ""):  # `python scripts/scaleout.py`: the project's mod
     sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from bot.action_server import DEFAULT_MAX_BODY as ACTIONS_MAX_BODY  # noqa: E402
-from scripts.servers import BOT_MAX_BODY, MODEL, ROOT, VENV_BIN, free_port, spawn, stop, wait_for  # noqa: E402
+from scripts.servers import (  # noqa: E402
+    BOT_MAX_BODY,
+    MODEL,
+    ROOT,
+    VENV_BIN,
+    free_port,
+    server_env,
+    spawn,
+    stop,
+    wait_for,
+)
 
 # Tunables (each also an option of `python scripts/scaleout.py`, or an environment variable).
 NGINX = os.environ.get("NGINX", "/usr/sbin/nginx")
@@ -320,12 +330,7 @@ def scaled_out(work: Path, *, rasa: int = 2, actions: int = 2, model: Path = MOD
         from sqlalchemy.engine import make_url
 
         pg = make_url(database_url)
-        env = dict(
-            os.environ,
-            PYTHONPATH=str(ROOT),
-            RASA_TELEMETRY_ENABLED="false",
-            TF_CPP_MIN_LOG_LEVEL="2",
-            SQLALCHEMY_SILENCE_UBER_WARNING="1",
+        env = server_env(
             ORIENTBOT_DATABASE_URL=database_url,
             ORIENTBOT_ACTION_SECRET=secret,
             # One key signs the chat window's tokens for every Rasa server (else each would generate its own).

@@ -88,6 +88,12 @@ class Bot:
         return json.loads(text)
 
 
+def server_env(**settings: str) -> dict:
+    """The environment every server of a test stack or of the scaled-out layout starts with, plus ``settings``."""
+    return dict(os.environ, PYTHONPATH=str(ROOT), RASA_TELEMETRY_ENABLED="false", TF_CPP_MIN_LOG_LEVEL="2",
+                SQLALCHEMY_SILENCE_UBER_WARNING="1", **settings)
+
+
 def spawn(command: list, env: dict, logs) -> subprocess.Popen:
     # In a session of its own (``stop`` ends its whole group); umask as scripts/run.sh: what the servers
     # write is their user's only.
@@ -123,12 +129,7 @@ def running_bot(work: Path, model: Path = MODEL, *, with_console: bool = False, 
         shutil.copyfile(ROOT / "var" / "orientbot.db", work / "orientbot.db")
         os.chmod(work / "orientbot.db", 0o600)
     rasa_port, action_port, console_port = free_port(), free_port(), free_port()
-    env = dict(
-        os.environ,
-        PYTHONPATH=str(ROOT),
-        RASA_TELEMETRY_ENABLED="false",
-        TF_CPP_MIN_LOG_LEVEL="2",
-        SQLALCHEMY_SILENCE_UBER_WARNING="1",
+    env = server_env(
         ORIENTBOT_DATABASE_URL=f"sqlite:///{work / 'orientbot.db'}",
         ORIENTBOT_TICKET_SPOOL=str(work / "spool.jsonl"),
         ACTION_SERVER_URL=f"http://127.0.0.1:{action_port}/webhook",
