@@ -168,3 +168,181 @@ def test_a_conversation_erased_while_its_ticket_waited_in_the_spool_arrives_with
     with session_scope(up) as session:
         codes = {code.ticket_id for code in session.execute(select(PickupCode)).scalars()}
     assert codes == {kept.id}
+
+
+# --- a request resent while its ticket waits in the spool ------------------------------------------------------
+
+def down_and_up(tmp_path):
+    down = make_engine(f"sqlite:///{tmp_path}/missing/dir/db.sqlite")  # cannot be opened
+    up = make_engine(f"sqlite:///{tmp_path}/db.sqlite")
+    create_schema(up)
+    return down, up
+
+
+def promised(letter, **overrides):
+    """A deferred handoff that gave the person a retrieval code (its hash made of ``letter``) and owes an alert."""
+    from datetime import datetime, timedelta, timezone
+
+    now = datetime.now(timezone.utc)
+    values = dict(mode="deferred", created_at=now.isoformat(), due_at=(now + timedelta(hours=12)).isoformat(),
+                  pickup_hash=letter * 64, pickup_expires_at=(now + timedelta(days=30)).isoformat())
+    values.update(overrides)
+    return new_ticket(**values)
+
+
+def codes_and_alerts(engine):
+    from orientbot.db import Delivery, PickupCode
+
+    with session_scope(engine) as session:
+        codes = {code.code_hash[0]: code.ticket_id for code in session.execute(select(PickupCode)).scalars()}
+        alerts = [row.ticket_id for row in session.execute(select(Delivery).where(Delivery.channel == "on_call")).scalars()]
+    return codes, alerts
+
+
+def spooled_tickets(spool):
+    return [line for line in map(json.loads, spool.read_text(encoding="utf-8").splitlines()) if "joins" not in line]
+
+
+def test_a_request_resent_while_the_database_is_down_joins_its_spooled_ticket(tmp_path):
+    spool = tmp_path / "spool.jsonl"
+    down, up = down_and_up(tmp_path)
+    asked = [{"from": "user", "text": "aide"}]
+    first = TicketStore(down, spool).open_ticket(promised("a", transcript=asked, alert_on_call=True))
+    resent = asked + [{"from": "bot", "text": "Un conseiller vous répondra."}, {"from": "user", "text": "aide"}]
+    again = TicketStore(down, spool).open_ticket(promised("b", transcript=resent, alert_on_call=True))
+    assert (again.ticket_id, again.stored, again.new) == (first.ticket_id, False, False)
+    assert [line["id"] for line in spooled_tickets(spool)] == [first.ticket_id]
+
+    assert TicketStore(up, spool).flush() == 2
+    [row] = stored_tickets(up)
+    assert row.id == first.ticket_id and row.spooled and row.transcript == resent
+    codes, alerts = codes_and_alerts(up)
+    assert codes == {"a": first.ticket_id, "b": first.ticket_id}  # the code given with either reply reads it
+    assert alerts == [first.ticket_id]  # on-call is told once
+    assert not spool.exists()
+
+
+def test_an_urgent_resend_makes_the_spooled_ticket_urgent_and_owes_its_alert(tmp_path):
+    from datetime import datetime, timedelta, timezone
+
+    from orientbot.db import as_utc
+
+    spool = tmp_path / "spool.jsonl"
+    down, up = down_and_up(tmp_path)
+    first = TicketStore(down, spool).open_ticket(promised("a"))
+    soon = datetime.now(timezone.utc) + timedelta(hours=1)
+    again = TicketStore(down, spool).open_ticket(promised("b", priority="urgent", alert_on_call=True, due_at=soon.isoformat()))
+    assert again.ticket_id == first.ticket_id and len(spooled_tickets(spool)) == 1
+
+    TicketStore(up, spool).flush()
+    [row] = stored_tickets(up)
+    assert row.priority == "urgent" and as_utc(row.due_at) == soon
+    assert codes_and_alerts(up)[1] == [first.ticket_id]
+    # A normal resend after that does not make it normal again.
+    TicketStore(up, spool).open_ticket(promised("c"))
+    [row] = stored_tickets(up)
+    assert row.priority == "urgent" and codes_and_alerts(up)[1] == [first.ticket_id]
+
+
+def test_a_resend_spooled_while_the_database_is_down_joins_the_ticket_already_open_there(tmp_path):
+    spool = tmp_path / "spool.jsonl"
+    down, up = down_and_up(tmp_path)
+    first = TicketStore(up, spool).open_ticket(promised("a", alert_on_call=True))
+    again = TicketStore(down, spool).open_ticket(promised("b", alert_on_call=True))
+    assert not again.stored  # the database could not be read: the spool cannot know the ticket yet
+
+    assert TicketStore(up, spool).flush() == 1
+    [row] = stored_tickets(up)
+    assert row.id == first.ticket_id and not row.spooled
+    codes, alerts = codes_and_alerts(up)
+    assert codes == {"a": first.ticket_id, "b": first.ticket_id} and alerts == [first.ticket_id]
+    # A second resend joined in the spool to the first resend follows it to the ticket in the database.
+    TicketStore(down, spool).open_ticket(promised("c"))
+    TicketStore(down, spool).open_ticket(promised("d"))
+    TicketStore(up, spool).flush()
+    assert [row.id for row in stored_tickets(up)] == [first.ticket_id]
+    assert set(codes_and_alerts(up)[0]) == {"a", "b", "c", "d"}
+
+
+def test_a_different_request_while_the_database_is_down_is_a_ticket_of_its_own(tmp_path):
+    from datetime import datetime, timedelta, timezone
+
+    spool = tmp_path / "spool.jsonl"
+    down, up = down_and_up(tmp_path)
+    store = TicketStore(down, spool)
+    first = store.open_ticket(new_ticket(question="un conseiller svp"))
+    assert store.open_ticket(new_ticket(question="et pour mon stage aussi")).new
+    assert store.open_ticket(new_ticket(question="un conseiller svp", sender_id="quelqu-un-d-autre")).new
+    an_hour_later = (datetime.now(timezone.utc) + timedelta(hours=1)).isoformat()
+    assert store.open_ticket(new_ticket(question="un conseiller svp", created_at=an_hour_later)).new
+    assert not store.open_ticket(new_ticket(question="un conseiller svp")).new
+    assert len(spooled_tickets(spool)) == 4
+    TicketStore(up, spool).flush()
+    assert len(stored_tickets(up)) == 4 and first.ticket_id in {row.id for row in stored_tickets(up)}
+
+
+def test_a_resend_joined_in_the_spool_of_an_erased_conversation_brings_no_words(tmp_path):
+    from datetime import datetime, timedelta, timezone
+
+    from orientbot import chatlog
+
+    spool = tmp_path / "spool.jsonl"
+    down, up = down_and_up(tmp_path)
+    TicketStore(down, spool).open_ticket(promised("a", transcript=[{"from": "user", "text": "aide"}]))
+    TicketStore(down, spool).open_ticket(promised("b", priority="urgent", alert_on_call=True,
+                                                  transcript=[{"from": "user", "text": "mon dossier a un souci"}]))
+    with session_scope(up) as session:
+        chatlog.erase(session, sender_id="s1", now=datetime.now(timezone.utc) + timedelta(minutes=1))
+    TicketStore(up, spool).flush()
+    [row] = stored_tickets(up)
+    assert "dossier" not in str(row.transcript) + row.summary and row.priority == "urgent"  # its facts count
+    codes, alerts = codes_and_alerts(up)
+    assert codes == {} and alerts == [row.id]
+
+
+def test_handoffs_spooled_by_several_processes_while_one_imports_are_all_kept(tmp_path):
+    spool = tmp_path / "spool.jsonl"
+    down, up = down_and_up(tmp_path)
+    importer, stop = TicketStore(up, spool), threading.Event()
+
+    def import_until_stopped():
+        while not stop.is_set():
+            importer.flush()
+
+    thread = threading.Thread(target=import_until_stopped)
+    thread.start()
+    try:
+        writers = [threading.Thread(target=TicketStore(down, spool).open_ticket, args=(new_ticket(sender_id=f"s{i}"),))
+                   for i in range(16)]
+        for writer in writers:
+            writer.start()
+        for writer in writers:
+            writer.join()
+    finally:
+        stop.set()
+        thread.join()
+    importer.flush()
+    assert sorted(row.sender_id for row in stored_tickets(up)) == sorted(f"s{i}" for i in range(16))
+
+
+def test_a_resend_with_the_database_up_escalates_the_ticket_it_joins(engine, tmp_path):
+    store = TicketStore(engine, tmp_path / "spool.jsonl")
+    first = store.open_ticket(promised("a", transcript=[{"from": "user", "text": "aide"}]))
+    again = store.open_ticket(promised("b", priority="urgent", alert_on_call=True,
+                                       transcript=[{"from": "user", "text": "aide"}, {"from": "user", "text": "vite"}]))
+    assert (again.ticket_id, again.new) == (first.ticket_id, False)
+    [row] = stored_tickets(engine)
+    assert row.priority == "urgent" and [line["text"] for line in row.transcript] == ["aide", "vite"]
+    assert "vite" in row.summary
+    assert codes_and_alerts(engine)[1] == [first.ticket_id]
+
+
+def test_a_line_cut_short_by_a_crash_does_not_take_the_next_handoffs_with_it(tmp_path):
+    spool = tmp_path / "spool.jsonl"
+    down, up = down_and_up(tmp_path)
+    TicketStore(down, spool).open_ticket(new_ticket(sender_id="before"))
+    with open(spool, "a", encoding="utf-8") as handle:
+        handle.write('{"sender_id": "crashed", "quest')  # a process killed mid-append
+    TicketStore(down, spool).open_ticket(new_ticket(sender_id="after"))
+    assert TicketStore(up, spool).flush() == 2
+    assert sorted(row.sender_id for row in stored_tickets(up)) == ["after", "before"]
