@@ -4,6 +4,7 @@
     python -m knowledge check      # rebuilds in memory; exit 1 if the generated files are stale
     python -m knowledge eval       # rebuilds in memory; cross-validates the whole answer policy, draws its curve
     python -m knowledge validate   # load stage only: report malformed lines
+    python -m knowledge tune-retrieval  # chooses the retriever's weights by cross-validation (prints them)
 """
 from __future__ import annotations
 
@@ -14,6 +15,7 @@ from pathlib import Path
 
 from tqdm import tqdm
 
+from knowledge import tune
 from knowledge.anonymise import spacy_ner
 from knowledge.crossval import draws_lines, headline, items_of, replay, report_lines, served_model
 from knowledge.export import stale_files, write
@@ -40,7 +42,8 @@ def cross_validate(result, settings, *, progress, features=FEATURES, draws=1):
     budget = settings.gate.wrong_answer_budget
     items = items_of(result.clusters, result.entries)
     runs = [replay(items, result.entries, settings.gate, fitter(PROJECT_ROOT, settings.detectors), budget=budget,
-                   features=features, progress=progress, draw=draw) for draw in range(draws)]
+                   features=features, progress=progress, draw=draw, weights=settings.retrieval)
+            for draw in range(draws)]
     replayed = runs[0]
     if draws > 1:
         replayed.served = served_model(runs, budget=budget, features=features)
@@ -58,7 +61,7 @@ def cross_validate(result, settings, *, progress, features=FEATURES, draws=1):
 def main(argv=None) -> int:
     settings = load_settings()
     parser = argparse.ArgumentParser(prog="python -m knowledge", description=__doc__.splitlines()[0])
-    parser.add_argument("command", choices=("build", "check", "validate", "eval"))
+    parser.add_argument("command", choices=("build", "check", "validate", "eval", "tune-retrieval"))
     parser.add_argument("--transcripts", type=Path, default=settings.transcripts_dir)
     parser.add_argument("--out", type=Path, default=settings.generated_dir, help="where the Rasa files go")
     parser.add_argument("--database-url", default=settings.database_url)
@@ -93,6 +96,12 @@ def main(argv=None) -> int:
             print(f"[knowledge] fichiers générés périmés : {', '.join(stale)} — lancez `make kb`", file=sys.stderr)
             return 1
         print("[knowledge] fichiers générés à jour")
+        return 0
+    if args.command == "tune-retrieval":
+        items = items_of(result.clusters, result.entries)
+        best = tune.search(items, result.entries, settings.retrieval, draws=args.draws,
+                           report=lambda ranked, note: print(f"[tune] {note:20} {tune.line(ranked)}", flush=True))
+        print(f"[tune] best: {tune.line(best)}")
         return 0
     if args.command == "eval":
         left_out = {name for name in args.without.split(",") if name}

@@ -16,12 +16,12 @@ decision (greetings, the out-of-scope intent) is measured by the dev set on the 
 """
 from __future__ import annotations
 
+import hashlib
 from collections import Counter, defaultdict
 from dataclasses import dataclass, field, replace
 from typing import Callable, Dict, List, Optional, Sequence, Tuple
 
 import numpy as np
-from sklearn.model_selection import GroupKFold
 
 from knowledge.cluster import ClusterResult
 from knowledge.export import training_example
@@ -32,7 +32,7 @@ from orientbot.kb import InMemoryKnowledgeBase, KnowledgeEntry
 from orientbot.normalise import normalise
 from orientbot.policy import ANSWER, HAND_OVER, URGENT, AnswerPolicy, Detectors, Message
 from orientbot.retrieval import Retriever
-from orientbot.settings import GateSettings
+from orientbot.settings import GateSettings, RetrievalSettings
 from orientbot.topics import topic_of
 
 FOLDS = 5
@@ -124,28 +124,33 @@ def _training_entries(entries: Sequence[KnowledgeEntry], test_groups: set, held_
     return kept
 
 
+def fold_of(key: str, folds: int) -> int:
+    """A stable fold for an id: the same on every machine and run, whatever else is in the corpus."""
+    return int.from_bytes(hashlib.sha256(key.encode("utf-8")).digest()[:8], "big") % folds
+
+
 def make_folds(items: Sequence[Item], entries: Sequence[KnowledgeEntry],
                detectors_for: Callable[[Dict[str, List[str]]], Detectors], folds: int = FOLDS,
-               draw: int = 0) -> List[Fold]:
+               draw: int = 0, weights: RetrievalSettings = RetrievalSettings()) -> List[Fold]:
     """Each fold's KB, retriever and detectors, fitted without its test conversations.
 
     ``detectors_for(mined)`` fits the detectors on the mined messages given (and the hand-written data).
     ``draw``: which random fifth of the entries each fold holds out (the figures move with it: `make eval`
-    reports several draws).
+    reports several draws); ``weights``: the retriever's (``knowledge.tune`` compares them).
     """
     entries = served(entries)
-    groups = np.array([item.group for item in items])
-    # Which entries a fold holds out depends on their ids only: not on the order the build lists them in,
-    # which a new title changes (that alone moved "answered right" by 0.06 on 2026-12-05).
-    ids = sorted(entry.id for entry in entries)
-    order = np.random.RandomState(draw).permutation(len(ids))
-    held_out_of = {ids[i]: rank % folds for rank, i in enumerate(order)}
+    # A conversation's fold and an entry's held-out fold depend on their own ids only, never on what else the
+    # corpus holds: when one entry went to review, a shuffle of the sorted ids dealt every later entry anew,
+    # and "answered right" moved by 0.03 for a change that touched one entry (2026-12-05).
+    test_fold = [fold_of(item.group, folds) for item in items]
+    held_out_of = {entry.id: fold_of(f"{draw}:{entry.id}", folds) for entry in entries}
     made = []
-    for k, (_, test) in enumerate(GroupKFold(n_splits=folds).split(np.zeros(len(items)), groups=groups)):
-        test_groups = set(groups[test])
+    for k in range(folds):
+        test = [i for i, f in enumerate(test_fold) if f == k]
+        test_groups = {items[i].group for i in test}
         training = _training_entries(entries, test_groups, {kb_id for kb_id, f in held_out_of.items() if f == k})
         kept = [item for item in items if item.group not in test_groups]
-        made.append(Fold(Retriever(training), {e.id: e for e in training}, sorted(int(i) for i in test),
+        made.append(Fold(Retriever(training, weights), {e.id: e for e in training}, test,
                          detectors_for(mined_messages(kept, training))))
     return made
 
@@ -164,10 +169,11 @@ class Replay:
 
 def replay(items: Sequence[Item], entries: Sequence[KnowledgeEntry], settings: GateSettings,
            detectors_for: Callable[[Dict[str, List[str]]], Detectors], *, budget: float,
-           features: Sequence[str] = risk.FEATURES, progress=lambda it, **_: it, draw: int = 0) -> Replay:
+           features: Sequence[str] = risk.FEATURES, progress=lambda it, **_: it, draw: int = 0,
+           weights: RetrievalSettings = RetrievalSettings()) -> Replay:
     """The whole policy replayed fold by fold; ``features``: what the risk model may read (fewer to
     measure what one brings); ``draw``: which entries the folds hold out (``make_folds``)."""
-    folds = make_folds(items, entries, detectors_for, draw=draw)
+    folds = make_folds(items, entries, detectors_for, draw=draw, weights=weights)
     reader = AnswerPolicy(settings, None)
     for fold in progress(folds, desc="folds"):
         for i in fold.test:
@@ -329,10 +335,11 @@ def headline(result: Replay) -> Dict[str, float]:
 
 def draws_lines(figures: Sequence[Dict[str, float]]) -> List[str]:
     """One line per figure over several draws of the held-out entries: mean, then lowest and highest."""
-    lines = [f"over {len(figures)} draws of the held-out entries (mean, lowest–highest):"]
+    lines = [f"over {len(figures)} draws of the held-out entries (mean, lowest–highest; each draw, to compare a change draw by draw):"]
     for name in figures[0]:
         values = [f[name] for f in figures]
-        lines.append(f"  {name:28} {np.mean(values):.3f} ({min(values):.3f}–{max(values):.3f})")
+        lines.append(f"  {name:28} {np.mean(values):.3f} ({min(values):.3f}–{max(values):.3f})  "
+                     + " ".join(f"{v:.3f}" for v in values))
     return lines
 
 

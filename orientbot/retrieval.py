@@ -6,10 +6,13 @@ how much it shares with the entry's answer (people ask with the words the
 answer uses).  An entry's question score blends its single closest variant
 with the centroid of all its variants: one stray variant that happens to
 share words with the question weighs less than what the entry is asked about
-as a whole (held-out top-1 0.85 -> 0.89).  Character n-grams (robust to typos) and word n-grams over
-normalised text, cosine similarity.  Weights were chosen on held-out questions
-(``scripts/calibrate_gate.py``); spaCy word vectors were tried here and lowered
-top-1 accuracy (0.79 -> 0.73), so they are not used.
+as a whole.  Character n-grams (robust to typos) and word n-grams over
+normalised text, cosine similarity; a linear classifier trained on the variants
+is the second view, which the risk model reads beside the first (ranking on a
+blend of both raised top-1 but not the answers served: README "Measuring a change").
+The weights are settings (``RetrievalSettings``), chosen by cross-validation over
+the transcripts (``knowledge.tune``); spaCy word vectors were tried as a third view
+and brought nothing measurable.
 """
 from __future__ import annotations
 
@@ -23,6 +26,7 @@ from sklearn.feature_extraction.text import TfidfVectorizer
 from orientbot.cues import FOCUS, focus_of
 from orientbot.kb import KnowledgeEntry
 from orientbot.normalise import STOPWORDS, normalise
+from orientbot.settings import RetrievalSettings
 
 
 @dataclass(frozen=True)
@@ -47,14 +51,9 @@ class Scored(Match):
     classifier_rank: int = 0
 
 
-CHAR_WEIGHT = 0.7
-ANSWER_WEIGHT = 0.8
-# Share of the variants' centroid in an entry's question score (the rest: its closest variant).
-CENTROID_WEIGHT = 0.8
-
-
 class Retriever:
-    def __init__(self, entries: Sequence[KnowledgeEntry]) -> None:
+    def __init__(self, entries: Sequence[KnowledgeEntry], weights: RetrievalSettings = RetrievalSettings()) -> None:
+        self._weights = weights
         texts: List[str] = []
         owners: List[str] = []
         for entry in entries:
@@ -87,6 +86,8 @@ class Retriever:
         }
         self._questions = self._vectorise(texts)
         self._classifier = _entry_classifier(self._questions, owners)
+        self._classifier_columns = ([self._column[c] for c in self._classifier.classes_]
+                                    if self._classifier is not None else [])
         self._answers = self._vectorise(answers)
         self._centroids = _unit_rows(
             csr_matrix((np.ones(len(owners)), (self._owner_columns, np.arange(len(owners)))),
@@ -96,8 +97,8 @@ class Retriever:
     def _vectorise(self, texts):
         # Each block is L2-normalised; the square roots keep the stacked norm at 1.
         return hstack([
-            self._chars.transform(texts) * np.sqrt(CHAR_WEIGHT),
-            self._words.transform(texts) * np.sqrt(1 - CHAR_WEIGHT),
+            self._chars.transform(texts) * np.sqrt(self._weights.char_weight),
+            self._words.transform(texts) * np.sqrt(1 - self._weights.char_weight),
         ]).tocsr()
 
     def search(self, question: str, *, limit: int = 5) -> List[Match]:
@@ -109,36 +110,39 @@ class Retriever:
         if self._empty or not folded:
             return []
         query = self._vectorise([folded])
-        by_variant = (self._questions @ query.T).toarray().ravel()
+        # A sparse matrix times a dense vector: a sparse-by-sparse product cost 4 of a message's 7 ms here.
+        dense = query.toarray().ravel()
+        weights = self._weights
+        by_variant = self._questions @ dense
         best_variant = np.zeros(len(self._entry_ids))
         np.maximum.at(best_variant, self._owner_columns, by_variant)
-        by_centroid = (self._centroids @ query.T).toarray().ravel()
-        by_question = (1 - CENTROID_WEIGHT) * best_variant + CENTROID_WEIGHT * by_centroid
-        by_answer = (self._answers @ query.T).toarray().ravel()
-        scores = (by_question + ANSWER_WEIGHT * by_answer) / (1 + ANSWER_WEIGHT)
+        by_centroid = self._centroids @ dense
+        by_question = (1 - weights.centroid_weight) * best_variant + weights.centroid_weight * by_centroid
+        by_answer = self._answers @ dense
+        scores = (by_question + weights.answer_weight * by_answer) / (1 + weights.answer_weight)
+        by_classifier, classifier_rank = self._classify(query)
         order = np.argsort(-scores, kind="stable")[:limit]
         words, focus = self.content_words(folded), focus_of(folded, already_normalised=True)
-        by_classifier, classifier_rank = self._classify(query)
         return [
             Scored(self._entry_ids[i], float(scores[i]), float(best_variant[i]), float(by_centroid[i]),
                    float(by_answer[i]), self._coverage(words, self._entry_ids[i]),
                    self._focus_agreement(focus, self._entry_ids[i]),
-                   by_classifier.get(self._entry_ids[i], -1.0), classifier_rank.get(self._entry_ids[i], len(self._entry_ids)))
+                   float(by_classifier[i]), int(classifier_rank[i]))
             for i in order
         ]
 
     def _classify(self, query):
+        """The classifier's decision value for every entry (-1 for one it has no class for) and its rank (0: first)."""
+        values = np.full(len(self._entry_ids), -1.0)
         if self._classifier is None:
-            return {}, {}
+            return values, np.full(len(self._entry_ids), len(self._entry_ids))
+        decision = self._classifier.decision_function(query)
         if len(self._classifier.classes_) == 2:
-            decision = self._classifier.decision_function(query)
-            values = np.array([-decision[0], decision[0]])
-        else:
-            values = self._classifier.decision_function(query)[0]
-        order = np.argsort(-values, kind="stable")
-        classes = self._classifier.classes_
-        return ({classes[i]: float(values[i]) for i in order},
-                {classes[i]: rank for rank, i in enumerate(order)})
+            decision = np.array([-decision[0], decision[0]])
+        values[self._classifier_columns] = decision.ravel()
+        ranks = np.empty(len(self._entry_ids), dtype=int)
+        ranks[np.argsort(-values, kind="stable")] = np.arange(len(self._entry_ids))
+        return values, ranks
 
     def content_words(self, folded: str) -> dict:
         """The question's content words, each weighed by its rarity in the KB (unknown words weigh most)."""

@@ -45,6 +45,26 @@ class GateSettings:
 
 
 @dataclass(frozen=True)
+class RetrievalSettings:
+    """How the retriever (``orientbot.retrieval``) weighs its views of a question.
+
+    These values were first chosen on the held-out evaluation set; they are now checked by cross-validation over
+    the transcripts instead: `python -m knowledge tune-retrieval` (2026-12-05, 3,027 questions whose entry was in
+    their fold's KB, three draws) found no value on its grid better by 0.003 top-1 or more (top-1 0.812, top-3
+    0.940; each weight's curve in README "Measuring a change"), so they stay.
+    """
+
+    # Character n-grams' share of a text's vector (the rest: word 1-2-grams). 0.3-0.6: 0.812-0.813; 0 (words
+    # only): 0.780; 1 (characters only): 0.786.
+    char_weight: float = 0.7
+    # An entry's question score: this share from its variants' centroid, the rest from its closest variant.
+    # 0 (closest variant only): top-1 0.764 instead of 0.812.
+    centroid_weight: float = 0.8
+    # The answer's similarity to the question, against 1 for the questions'. 0 (no answer text): 0.795.
+    answer_weight: float = 0.8
+
+
+@dataclass(frozen=True)
 class ConsoleSettings:
     """The counsellors' web console."""
 
@@ -209,6 +229,7 @@ class Settings:
     spacy_model: str = "fr_core_news_md"
     answer_max_age_days: int = 400
     gate: GateSettings = field(default_factory=GateSettings)
+    retrieval: RetrievalSettings = field(default_factory=RetrievalSettings)
     console: ConsoleSettings = field(default_factory=ConsoleSettings)
     chat: ChatSettings = field(default_factory=ChatSettings)
     privacy: PrivacySettings = field(default_factory=PrivacySettings)

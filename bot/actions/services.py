@@ -26,7 +26,7 @@ from orientbot.pickup import PickupDesk
 from orientbot.policy import AnswerPolicy, Detectors, PatternsOnly, Retrieval
 from orientbot.retrieval import Retriever, Scored
 from orientbot.risk import RiskModel
-from orientbot.settings import GateSettings, Settings, load_settings
+from orientbot.settings import GateSettings, RetrievalSettings, Settings, load_settings
 from orientbot.tickets import TicketSink, TicketStore
 
 logger = logging.getLogger(__name__)
@@ -58,8 +58,9 @@ class LiveKnowledge:
     without a restart; the check is two aggregate queries, at most once per period.
     """
 
-    def __init__(self, engine: Engine, every_seconds: float) -> None:
+    def __init__(self, engine: Engine, every_seconds: float, weights: RetrievalSettings = RetrievalSettings()) -> None:
         self._engine = engine
+        self._weights = weights
         self._every = every_seconds
         self._lock = threading.Lock()
         self._checked_at = 0.0
@@ -84,7 +85,7 @@ class LiveKnowledge:
                     if revision != self._revision:
                         with session_scope(self._engine) as session:
                             entries: List[KnowledgeEntry] = load_entries(session)
-                        self._kb, self._retriever = InMemoryKnowledgeBase(entries), Retriever(entries)
+                        self._kb, self._retriever = InMemoryKnowledgeBase(entries), Retriever(entries, self._weights)
                         self._revision = revision
                         logger.info("knowledge base loaded: %d entries", len(entries))
                 except Exception:  # keep answering from what was loaded
@@ -165,7 +166,7 @@ def default_services() -> Services:
             settings = load_settings()
             engine = make_engine(settings.database_url)
             create_schema(engine)
-            knowledge = LiveKnowledge(engine, settings.console.kb_refresh_seconds)
+            knowledge = LiveKnowledge(engine, settings.console.kb_refresh_seconds, settings.retrieval)
             tickets = TicketStore(engine, settings.ticket_spool)
             tickets.import_regularly(SPOOL_IMPORT_SECONDS)
             _default = Services(
