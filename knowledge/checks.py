@@ -54,7 +54,10 @@ _REPLY_OPENING = re.compile(
 )
 _REFERS_TO_THE_ASKER = re.compile(
     r"\b(?:ton|votre) cas\b|\bune l[ée]gende\b|\b(?:ta|votre) (?:2e |deuxi[èe]me |premi[èe]re |autre )?question\b|"
-    r"\b(?:votre|ta|ton|tes|vos) (?:petite?-fille|petit-fils|petits-enfants|neveu|ni[èe]ce|fr[èe]re|s[œo]eur|copine?|amie?|voisine?|pote)s?\b|"
+    r"\b(?:votre|ta|ton|tes|vos) (?:petite?-fille|petit-fils|petits-enfants|neveu|ni[èe]ce|fr[èe]re|s[œo]eur|copine?|amie?|voisine?|pote|"
+    r"m[èe]re|p[èe]re|maman|papa|mari|[ée]poux|[ée]pouse|conjointe?)s?\b|"
+    # The asker's own figures: "tes 27 % sont conformes", "votre 11 de moyenne".
+    r"\b(?:votre|ta|ton|tes|vos) \d+(?:[,.]\d+)? ?(?:%|€|euros?|de moyenne)|"
     r"\bcondol[ée]ances\b|\bcomme (?:toi|vous)\b(?! (?:tous|toutes|aussi))|\b(?:a|as|avez|ont) (?:bien |tout à fait )?raison\b|\b(?:je suis|sinc[èe]rement) d[ée]sol[ée]e? (?:pour|de)\b|\bcomme (?:tu (?:le )?(?:dis|l'as dit|disais)|vous (?:le )?(?:dites|l'avez dit))\b|\bc'est maintenant\b",
     re.I,
 )

@@ -563,9 +563,14 @@ def misspelt_words(text: str, spelling: Spelling) -> List[str]:
 def _title_cost(candidate: TitleCandidate, audience: str, keywords: set, spelling: Spelling) -> tuple:
     text = candidate.text
     wrong_voice = candidate.voice == ("parent" if audience == "eleve" else "student")
+    on_topic = len(keywords.intersection(normalise(text).split())) >= 2
     return (
         bool(PLACEHOLDER.search(text) or LOCAL_DETAIL.search(text)),
         _needs_context(text) or bool(_FOLLOWS_ON.match(text)),
+        # A follow-up completed with the subject of the asker's previous question, when that subject is not what
+        # the entry is asked about: "Licence socio : ça prend combien de temps ?" over an answer on returning to
+        # training. A button must not promise what the answer does not say.
+        candidate.completed and not on_topic,
         _speaks_of_someone_unnamed(text),
         _stands_for_something_unsaid(text),
         not reads_as_a_question(text),
@@ -575,7 +580,7 @@ def _title_cost(candidate: TitleCandidate, audience: str, keywords: set, spellin
         candidate.voice == "addressed",
         candidate.completed or tells_a_personal_situation(text),
         candidate.voice != "neutral",
-        len(keywords.intersection(normalise(text).split())) < 2,
+        not on_topic,
         bool(_POINTS_BACK.search(text)),
         abs(len(text) - 70) // 25,
         candidate.asker_role != audience,

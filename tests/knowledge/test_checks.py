@@ -11,6 +11,8 @@ def test_an_answer_that_stands_alone_has_no_defect():
     assert codes("La bourse de lycée se demande en ligne pendant la campagne de rentrée, via Scolarité services.") == []
     assert codes("Si tu es majeur, tu peux signer toi-même ta convention de stage.") == []  # a condition, not one pupil
     assert codes("Tu peux demander conseil au CIO : https://www.onisep.fr/cio.") == []
+    # The asker's parents in general, or a rule about numbers, are not the asker's own story.
+    assert codes("Tes parents signent la convention, et tu formules tes 10 vœux sur la plateforme.") == []
 
 
 @pytest.mark.parametrize("text, code", [
@@ -24,6 +26,8 @@ def test_an_answer_that_stands_alone_has_no_defect():
     ("Tu es majeur, donc tu peux recevoir l'allocation sur ton propre compte.", "replies_to_earlier"),
     ("C'est maintenant qu'il faut écrire au chef d'établissement.", "replies_to_earlier"),
     ("Ton voisin a raison : le CAP se prépare aussi en un an.", "replies_to_earlier"),
+    ("Le CDI est ouvert le samedi matin, ce qui peut arranger ton père.", "replies_to_earlier"),
+    ("Le minimum est de 53 % du SMIC : tes 53 % sont donc conformes.", "replies_to_earlier"),
     ("Les listes d'admission paraissent fin juin, pas mi-juillet.", "corrects_a_claim"),
     ("Le dépôt se fait en mars, et non en mai comme on le croit souvent.", "corrects_a_claim"),
     ("Ce n'est pas en septembre que la plateforme ferme, c'est en juillet.", "corrects_a_claim"),

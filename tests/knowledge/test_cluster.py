@@ -122,6 +122,15 @@ def test_titles_stand_alone():
     ]
     assert build_entries(cluster_pairs(in_message).clusters)[0].title == "Mon fils va redoubler sa seconde. Sa bourse est-elle maintenue ?"
 
+    # A follow-up completed with a subject the entry is not about (the asker's previous question) is no title.
+    retour = "Le droit au retour en formation vaut de 16 à 25 ans : demande sur reviensteformer, ou au CIO."
+    strays = [
+        pair("licence socio : et ça prend combien de temps ?", retour, cid="f", context="licence socio :"),
+        pair("jai 20 ans sans diplome, c quoi les demarches pour reprendre une formation ?", retour, cid="g"),
+        pair("jai arreté en 1ere, jpeux retourner en formation ou c fini pour moi ?", retour, cid="h"),
+    ]
+    assert "Licence" not in build_entries(cluster_pairs(strays, threshold=0.99).clusters)[0].title
+
 
 # --- answers that stand alone, in both registers; titles; what the cross-validation replays ----------------
 
