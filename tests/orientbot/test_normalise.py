@@ -54,3 +54,13 @@ def test_idempotent_on_its_own_output():
                  "jusqu'à quel âge en STI2D ?", "bourse pour la fac", "les bacs techno", "bacs technos"]:
         once = normalise(text)
         assert normalise(once) == once
+
+
+def test_remembered_forms_are_the_forms_and_wrong_types_are_empty():
+    from orientbot.normalise import forget_normalised
+
+    first = normalise("Cb de vœux sur PSUP ?")
+    assert normalise("Cb de vœux sur PSUP ?") == first
+    forget_normalised()
+    assert normalise("Cb de vœux sur PSUP ?") == first
+    assert normalise(["une", "liste"]) == normalise({"un": "dict"}) == normalise(None) == ""
