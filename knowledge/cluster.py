@@ -21,6 +21,8 @@ from dataclasses import dataclass, field
 from typing import Dict, FrozenSet, List, Sequence, Tuple
 
 import numpy as np
+from scipy.sparse import csr_matrix, vstack
+from scipy.sparse.csgraph import connected_components
 from sklearn.cluster import AgglomerativeClustering
 from sklearn.feature_extraction.text import TfidfVectorizer
 
@@ -143,9 +145,9 @@ def clean_answer(text: str) -> str:
     return cleaned[:1].upper() + cleaned[1:] if cleaned else text.strip()
 
 
-def _vectors(texts: Sequence[str], **options) -> np.ndarray:
-    matrix = TfidfVectorizer(sublinear_tf=True, **options).fit_transform(texts)
-    return (matrix @ matrix.T).toarray()
+def _vectors(texts: Sequence[str], **options):
+    """Each text's TF-IDF vector, L2-normalised (a sparse row per text): their products are cosines."""
+    return TfidfVectorizer(sublinear_tf=True, **options).fit_transform(texts).tocsr()
 
 
 def _agglomerate(distances: np.ndarray, threshold: float) -> np.ndarray:
@@ -155,6 +157,52 @@ def _agglomerate(distances: np.ndarray, threshold: float) -> np.ndarray:
     except TypeError:  # scikit-learn < 1.2 names it "affinity"
         model = AgglomerativeClustering(affinity="precomputed", **options)
     return model.fit_predict(distances)
+
+
+# Rows of the similarity graph computed at once: 2,000 rows against 46,000 pairs stay a few hundred MB.
+_GRAPH_ROWS = 2000
+
+
+def _close_pairs(questions, answers, question_weight: float, threshold: float) -> csr_matrix:
+    """The pairs closer than ``threshold`` (sparse), computed a block of rows at a time, never all pairs at once."""
+    blocks = []
+    for start in range(0, questions.shape[0], _GRAPH_ROWS):
+        rows = slice(start, start + _GRAPH_ROWS)
+        similarity = (question_weight * (questions[rows] @ questions.T)
+                      + (1 - question_weight) * (answers[rows] @ answers.T)).tocsr()
+        # Strictly closer than the threshold, as the merges below require; a hair of slack only adds edges.
+        similarity.data = (similarity.data > 1.0 - threshold - 1e-9).astype(np.int8)
+        similarity.eliminate_zeros()
+        blocks.append(similarity)
+    return vstack(blocks).tocsr()
+
+
+def _average_linkage(questions, answers, question_weight: float, threshold: float) -> np.ndarray:
+    """Average-linkage clusters of the pairs (a label per pair), blocked by the graph of close pairs.
+
+    Two clusters merge only when their average distance is under the threshold, so some pair across them is
+    under it too: every cluster lies inside one connected component of the graph of such pairs.  Clustering
+    each component on its own, with all its pairwise distances, gives the very clusters of the whole matrix;
+    the all-pairs matrix (46,000 pairs: 17 GB) is never built, only each component's.
+    """
+    count, component = connected_components(_close_pairs(questions, answers, question_weight, threshold),
+                                             directed=False)
+    labels = np.empty(questions.shape[0], dtype=int)
+    next_label = 0
+    for found in range(count):
+        members = np.flatnonzero(component == found)
+        if len(members) == 1:
+            labels[members] = next_label
+            next_label += 1
+            continue
+        similarity = (question_weight * (questions[members] @ questions[members].T)
+                      + (1 - question_weight) * (answers[members] @ answers[members].T)).toarray()
+        distances = np.clip(1.0 - similarity, 0.0, None)
+        np.fill_diagonal(distances, 0.0)
+        inside = _agglomerate(distances, threshold)
+        labels[members] = next_label + inside
+        next_label += int(inside.max()) + 1
+    return labels
 
 
 def cluster_pairs(
@@ -183,12 +231,9 @@ def cluster_pairs(
         return result
     questions = [normalise(p.question) or "-" for p in faq]
     answers = [normalise(p.answer) or "-" for p in faq]
-    similarity = question_weight * _vectors(questions, analyzer="char_wb", ngram_range=(2, 5)) + (
-        1 - question_weight
-    ) * _vectors(answers, analyzer="word", ngram_range=(1, 2), stop_words=sorted(STOPWORDS))
-    distances = np.clip(1.0 - similarity, 0.0, None)
-    np.fill_diagonal(distances, 0.0)
-    labels = _agglomerate(distances, threshold)
+    labels = _average_linkage(_vectors(questions, analyzer="char_wb", ngram_range=(2, 5)),
+                              _vectors(answers, analyzer="word", ngram_range=(1, 2), stop_words=sorted(STOPWORDS)),
+                              question_weight, threshold)
     for label in sorted(set(labels), key=lambda found: int(np.flatnonzero(labels == found)[0])):
         members = np.flatnonzero(labels == label)
         if len(members) < min_size:
@@ -266,8 +311,10 @@ def _fits(candidate: Candidate, audience: str) -> bool:
 
 def _ranked_candidates(cluster: Cluster) -> List[Candidate]:
     answers = [normalise(p.answer) or "-" for p in cluster.pairs]
-    similarity = _vectors(answers, analyzer="word", ngram_range=(1, 2)) if len(answers) > 1 else np.ones((1, 1))
-    typicality = similarity.mean(axis=1)
+    # An answer's mean similarity to the cluster's answers (itself included), without the all-pairs matrix.
+    vectors = _vectors(answers, analyzer="word", ngram_range=(1, 2))
+    # Rounded: answers equally typical are ordered by their text, not by the last bits of a float sum.
+    typicality = np.round(np.asarray(vectors @ vectors.sum(axis=0).T).ravel() / len(answers), 9)
     ranked = sorted(
         range(len(cluster.pairs)), key=lambda i: (-_answer_quality(cluster.pairs[i], typicality[i]), cluster.pairs[i].answer)
     )

@@ -243,3 +243,34 @@ def test_acronyms_and_grades_are_not_taken_for_texting():
     from knowledge.cluster import _as_a_button
 
     assert _as_a_button("BTS CG ou bac G, c mieux ?") == "BTS CG ou bac G, c'est mieux ?"
+
+
+def test_clustering_by_components_of_close_pairs_gives_the_clusters_of_all_pairs():
+    import numpy as np
+
+    from knowledge.cluster import _GRAPH_ROWS, _agglomerate, _average_linkage, _vectors
+
+    topics = ["voeux parcoursup", "cvec montant", "stage seconde", "bourse lycee", "internat place", "cap apprentissage"]
+    questions = [f"{topic} {extra}" for topic in topics for extra in ("?", "combien", "c est quand", "comment faire")]
+    answers = [f"reponse sur {q.split()[0]} et {q.split()[1]}" for q in questions]
+    q, a = _vectors(questions, analyzer="char_wb", ngram_range=(2, 5)), _vectors(answers, analyzer="word")
+    everything = np.clip(1.0 - (0.4 * (q @ q.T) + 0.6 * (a @ a.T)).toarray(), 0.0, None)
+    np.fill_diagonal(everything, 0.0)
+
+    def partition(labels):
+        return sorted(sorted(np.flatnonzero(labels == label).tolist()) for label in set(labels.tolist()))
+
+    # 0.1: 9 components, 14 clusters; 0.7: 5 components, 6 clusters; 0.72: 1 component, 6 clusters; 0.9: one of each.
+    for threshold in (0.1, 0.3, 0.7, 0.72, 0.9):
+        assert partition(_average_linkage(q, a, 0.4, threshold)) == partition(_agglomerate(everything, threshold))
+    assert len(questions) < _GRAPH_ROWS  # one block here; the blocks' seams are checked below
+
+
+def test_the_graph_of_close_pairs_is_the_same_whatever_the_blocks(monkeypatch):
+    from knowledge import cluster
+
+    texts = [f"question {i % 7} sur le theme {i % 3}" for i in range(40)]
+    q = cluster._vectors(texts, analyzer="char_wb", ngram_range=(2, 5))
+    whole = cluster._close_pairs(q, q, 0.4, 0.5)
+    monkeypatch.setattr(cluster, "_GRAPH_ROWS", 7)
+    assert (cluster._close_pairs(q, q, 0.4, 0.5) != whole).nnz == 0
