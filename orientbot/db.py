@@ -38,6 +38,7 @@ from sqlalchemy import (
     text,
 )
 from sqlalchemy.engine import Engine
+from sqlalchemy.exc import DisconnectionError
 from sqlalchemy.orm import Session, declarative_base, relationship, sessionmaker
 from sqlalchemy.schema import CreateIndex
 from sqlalchemy.sql.expression import Grouping
@@ -391,6 +392,30 @@ def make_engine(url: str) -> Engine:
 
         return engine
     return create_engine(url, future=True, pool_pre_ping=True)
+
+
+def ping_on_checkout(engine: Engine) -> Engine:
+    """``pool_pre_ping`` for an engine made elsewhere (Rasa's tracker store makes its own, without it).
+
+    A database restarted (or crashed and back) leaves the pool's connections dead: without a ping, the next
+    query on each fails once, and Rasa's tracker store then hands the bot an empty conversation for that
+    message. A connection whose ``SELECT 1`` fails is replaced before use (``DisconnectionError``: the pool
+    retries with a new one). Adding it twice adds nothing.
+    """
+    if not event.contains(engine.pool, "checkout", _ping):
+        event.listen(engine.pool, "checkout", _ping)
+    return engine
+
+
+def _ping(dbapi_connection, _record, _proxy) -> None:
+    try:
+        cursor = dbapi_connection.cursor()
+        try:
+            cursor.execute("SELECT 1")
+        finally:
+            cursor.close()
+    except Exception as error:  # any driver error on a pooled connection: it is dead, take another
+        raise DisconnectionError(str(error)) from error
 
 
 def create_schema(engine: Engine) -> None:

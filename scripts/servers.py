@@ -116,7 +116,7 @@ def stop(processes: Sequence[subprocess.Popen]) -> None:
 
 @contextmanager
 def running_bot(work: Path, model: Path = MODEL, *, with_console: bool = False, keep_database: bool = False,
-                risk_model: Optional[Path] = None, workers: int = 1) -> Iterator[Bot]:
+                risk_model: Optional[Path] = None, workers: int = 1, database_url: Optional[str] = None) -> Iterator[Bot]:
     """Both servers (and the console), on a copy of ``var/orientbot.db``; stopped (process groups) on exit.
 
     ``keep_database``: a restart in ``work``, on the database and tracker store the last run left there.
@@ -124,13 +124,20 @@ def running_bot(work: Path, model: Path = MODEL, *, with_console: bool = False, 
     window and the channels must not hang on a fitted model's borderline decision).
     ``workers``: Rasa workers, as `make run` starts them when Redis answers (``scripts/workers.py``: Redis lock
     store, SQLite tracker store in WAL mode); RuntimeError when it would fall back to one process.
+    ``database_url``: a PostgreSQL database for the bot's data and Rasa's tracker store both, as in production
+    (``privacy.tracker_database_url``); the KB of ``var/orientbot.db`` is copied into it when it has none.
     """
     if not (keep_database and (work / "orientbot.db").exists()):
         shutil.copyfile(ROOT / "var" / "orientbot.db", work / "orientbot.db")
         os.chmod(work / "orientbot.db", 0o600)
     rasa_port, action_port, console_port = free_port(), free_port(), free_port()
+    if database_url:
+        from scripts.scaleout import copy_kb
+
+        copy_kb(f"sqlite:///{work / 'orientbot.db'}", database_url)
     env = server_env(
-        ORIENTBOT_DATABASE_URL=f"sqlite:///{work / 'orientbot.db'}",
+        ORIENTBOT_DATABASE_URL=database_url or f"sqlite:///{work / 'orientbot.db'}",
+        ORIENTBOT_PRIVACY_TRACKER_DATABASE_URL=database_url or "",
         ORIENTBOT_TICKET_SPOOL=str(work / "spool.jsonl"),
         ACTION_SERVER_URL=f"http://127.0.0.1:{action_port}/webhook",
         ORIENTBOT_ACTION_SECRET=secrets.token_urlsafe(32),
@@ -140,16 +147,18 @@ def running_bot(work: Path, model: Path = MODEL, *, with_console: bool = False, 
         **({"ORIENTBOT_GATE_RISK_MODEL": str(risk_model)} if risk_model else {}),
     )
     endpoints, rasa_env = "endpoints.yml", env
-    if workers > 1:
+    if workers > 1 or database_url:
         from orientbot.settings import load_settings
         from scripts.workers import plan
 
-        # The stack's own SQLite tracker store in ``work``, whatever the environment names.
-        settings = load_settings(dict(env, ORIENTBOT_PRIVACY_TRACKER_DATABASE_URL=""))
-        chosen = plan(work / "endpoints.yml", tracker_db=work / "tracker.db", settings=settings, workers=workers)
+        # The stack's own tracker store: SQLite in ``work`` or ``database_url``, whatever the environment names.
+        chosen = plan(work / "endpoints.yml", tracker_db=work / "tracker.db", settings=load_settings(env),
+                      workers=workers)
         if chosen.workers != workers:
             raise RuntimeError(chosen.summary)
-        endpoints, rasa_env = str(chosen.endpoints), dict(env, SANIC_WORKERS=str(workers))
+        endpoints = str(chosen.endpoints)
+        if workers > 1:
+            rasa_env = dict(env, SANIC_WORKERS=str(workers))
     logs = open(os.open(work / "servers.log", os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600), "w")
     commands = [
         [str(VENV_BIN / "python"), "-m", "bot.action_server", "--actions", "bot.actions", "--host", "127.0.0.1",

@@ -746,6 +746,11 @@
           setTyping(false);
           return;
         } else {
+          if (res.status === 503 && res.json && res.json.urgent) {
+            // Base indisponible, message non enregistré, mais il dit une détresse : les numéros d'urgence tout de suite.
+            lastHandoff = { priority: "urgent" };
+            ui.urgent.hidden = false;
+          }
           throw new Error("message " + res.status);
         }
         flushing = false;

@@ -33,6 +33,7 @@ from rasa.core.channels.channel import CollectingOutputChannel, InputChannel, Us
 from sanic import Blueprint, response
 from sanic.request import Request
 from sanic.response import HTTPResponse
+from sqlalchemy.exc import SQLAlchemyError
 
 from bot.channels.conversations import BadRequest, ChatStore, parse_incoming, parse_sender
 from bot.channels.guard import TOKEN_HEADER, ConversationTokens, RateLimits, SlidingWindow, load_or_create_key
@@ -81,6 +82,30 @@ def unanswered_reply(text: str, audience: str) -> Dict[str, Any]:
     return {"text": UNANSWERED[register], "custom": {"unanswered": True}}
 
 
+# When the database is down the message cannot be written: the server keeps nothing, the chat window keeps it in
+# its outbox and sends it again (same client_id: kept once) until the server takes it. Said as it is: not stored.
+UNSTORED = {
+    "eleve": "Le service est momentanément indisponible : ton message n'a pas encore pu être enregistré. Garde "
+             "cette fenêtre ouverte, il repartira tout seul dans quelques instants. Si c'est pressé, tu peux aussi "
+             "en parler au ou à la psy-EN de ton lycée ou au CIO de ton secteur.",
+    "parent": "Le service est momentanément indisponible : votre message n'a pas encore pu être enregistré. Gardez "
+              "cette fenêtre ouverte, il repartira de lui-même dans quelques instants. Si c'est pressé, vous pouvez "
+              "aussi contacter le ou la psy-EN de l'établissement ou le CIO de votre secteur.",
+}
+# Any other call that needs the database while it is down (the conversation's history, feedback…).
+DATABASE_DOWN = ("Le service est momentanément indisponible : merci de réessayer dans quelques instants. Rien de ce qui a déjà "
+                 "été enregistré n'est perdu.")
+
+
+def unstored_reply(text: str, audience: str) -> Dict[str, Any]:
+    """The reply to a message the database could not take; the emergency numbers if it shows distress."""
+    register = "parent" if audience == "parent" else "eleve"
+    if detect_distress(text) is not None:
+        return {"text": UNANSWERED_DISTRESS[register].format(numbers=emergency.numbers_sentence()),
+                "custom": {"unstored": True, "urgent": True}}
+    return {"text": UNSTORED[register], "custom": {"unstored": True}}
+
+
 def _error(message: str, status: int = 400, **extra: Any) -> HTTPResponse:
     return response.json({"error": message, **extra}, status=status)
 
@@ -104,7 +129,11 @@ def _address(request: Request) -> str:
 
 def _tracker_engine(request: Request) -> Any:
     """The SQL engine of Rasa's tracker store (endpoints.yml), or None for another kind of store."""
-    store = getattr(getattr(request.app.ctx, "agent", None), "tracker_store", None)
+    return _tracker_engine_of(request.app)
+
+
+def _tracker_engine_of(app: Any) -> Any:
+    store = getattr(getattr(app.ctx, "agent", None), "tracker_store", None)
     for _ in range(3):  # AwaitableTrackerStore wraps the SQLTrackerStore
         if store is None:
             return None
@@ -112,6 +141,19 @@ def _tracker_engine(request: Request) -> Any:
             return store.engine
         store = getattr(store, "_tracker_store", None)
     return None
+
+
+def _ping_tracker_store(app: Any) -> None:
+    """Rasa's SQL tracker store checks a pooled connection before using it (``orientbot.db.ping_on_checkout``).
+
+    Without it, after the database restarts, each worker's next message reads its conversation on a dead
+    connection: Rasa then falls back to an empty conversation for that message and writes it out of place.
+    """
+    engine = _tracker_engine_of(app)
+    if engine is not None and engine.dialect.name != "sqlite":  # a SQLite file has no connection to lose
+        from orientbot.db import ping_on_checkout
+
+        ping_on_checkout(engine)
 
 
 def _json_body(request: Request) -> Any:
@@ -318,6 +360,16 @@ class ChatInput(InputChannel):
     def blueprint(self, on_new_message: Callable[[UserMessage], Awaitable[Any]]) -> Blueprint:
         chat = Blueprint("orientbot_chat", __name__)
 
+        @chat.listener("after_server_start")
+        async def ping_tracker_store(app: Any, _loop: Any) -> None:
+            _ping_tracker_store(app)
+
+        @chat.exception(SQLAlchemyError)
+        async def database_down(_: Request, error: Exception) -> HTTPResponse:
+            # Never Sanic's English "Internal Server Error": the window retries a 503 on its own.
+            logger.error("the chat channel could not reach its database: %s", error)
+            return _error(DATABASE_DOWN, status=503)
+
         @chat.route("/", methods=["GET"])
         async def health(_: Request) -> HTTPResponse:
             return response.json({"status": "ok"})
@@ -342,6 +394,12 @@ class ChatInput(InputChannel):
                 received = await self._run(store.receive, incoming)
             except BadRequest as error:
                 return _error(str(error))
+            except SQLAlchemyError:  # the database is down: nothing stored, the window sends it again
+                logger.exception("a chat message could not be stored")
+                fallback = unstored_reply(incoming.text, incoming.audience)
+                return _error(fallback["text"], status=503, stored=False, messages=[],
+                              urgent=fallback["custom"].get("urgent", False))
+            _ping_tracker_store(request.app)  # the agent (and its tracker store) may have been loaded anew
             if received.earlier_replies is not None or received.paused:
                 state = await self._run(store.state, incoming.sender)
                 return response.json({"messages": [received.message] + (received.earlier_replies or []), "state": state})
@@ -361,7 +419,8 @@ class ChatInput(InputChannel):
                 logger.error("the bot gave no reply to a chat message (is the action server up?)")
                 collector.messages.append({"recipient_id": incoming.sender,
                                            **unanswered_reply(incoming.text, incoming.audience)})
-            replies = await self._run(store.record_replies, incoming.sender, collector.messages)
+            replies = await self._run(store.record_replies, incoming.sender, collector.messages,
+                                      received.message["id"])
             state = await self._run(store.state, incoming.sender)
             return response.json({"messages": [received.message] + replies, "state": state})
 

@@ -23,6 +23,8 @@ from orientbot.safety import detect_distress
 SENDER_ID = re.compile(r"^[A-Za-z0-9_-]{8,64}$")
 CLIENT_ID = re.compile(r"^[A-Za-z0-9_-]{1,64}$")
 AUDIENCES = ("eleve", "parent")
+# The payload key of a reply naming the person's message it answers (``ChatStore.record_replies``).
+REPLY_TO = "reply_to"
 
 
 class BadRequest(ValueError):
@@ -108,9 +110,8 @@ class ChatStore:
                 if incoming.client_id else None
             )
             if existing is not None:
-                replies = _until_next_user_message(
-                    chatlog.replies_to(session, sender_id=incoming.sender, message=existing)
-                )
+                replies = _replies_to(chatlog.replies_to(session, sender_id=incoming.sender, message=existing),
+                                      existing.id)
                 if replies or existing.ticket_id:
                     return Received(chatlog.to_json(existing), [chatlog.to_json(m) for m in replies], paused=False)
                 message = existing  # stored earlier, never answered (the bot was down): answer it now
@@ -130,13 +131,19 @@ class ChatStore:
             session.flush()
             return Received(chatlog.to_json(message), None, paused=ticket is not None)
 
-    def record_replies(self, sender: str, outputs: Sequence[Dict[str, Any]]) -> List[Dict[str, Any]]:
+    def record_replies(self, sender: str, outputs: Sequence[Dict[str, Any]],
+                       reply_to: Optional[int] = None) -> List[Dict[str, Any]]:
+        """The bot's replies, written after everything; ``reply_to``: the id of the person's message they answer."""
         now = self._now()
         merged = merge_bot_outputs(outputs) or [{"text": "", "payload": {"kind": "no_reply"}}]
         with session_scope(self._engine) as session:
             stored = []
             for item in merged:
                 author = "bot" if item["text"] or "kind" not in item["payload"] else "system"
+                if reply_to is not None:
+                    # Two messages stored while the bot was down are answered in the order they are resent:
+                    # the replies to the first then come after the second, and must not pass for its replies.
+                    item["payload"][REPLY_TO] = reply_to
                 stored.append(chatlog.append(session, sender_id=sender, author=author, text=item["text"],
                                              payload=item["payload"], now=now))
             session.flush()
@@ -187,6 +194,18 @@ class ChatStore:
         with session_scope(self._engine) as session:
             erased = chatlog.erase(session, sender_id=sender, now=self._now())
         return {"sender": sender, "messages": erased.messages, "feedback": erased.feedback, "tickets": erased.tickets}
+
+
+def _replies_to(later: Sequence[ChatMessage], message_id: int) -> List[ChatMessage]:
+    """The replies already given to message ``message_id``, among the messages written after it.
+
+    Replies name the message they answer (``REPLY_TO``), wherever they were written; older replies name none:
+    those following the message up to the person's next message.
+    """
+    named = [m for m in later if m.author != "user" and (m.payload or {}).get(REPLY_TO) == message_id]
+    if named:
+        return named
+    return [m for m in _until_next_user_message(later) if (m.payload or {}).get(REPLY_TO) is None]
 
 
 def _until_next_user_message(messages: Sequence[ChatMessage]) -> List[ChatMessage]:

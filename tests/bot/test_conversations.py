@@ -75,6 +75,28 @@ def test_a_message_the_bot_never_answered_is_answered_when_sent_again(store):
     assert len(store.messages_after(SENDER)) == 1
 
 
+def test_two_messages_stored_while_the_bot_was_down_each_get_their_own_replies(store):
+    # Both written, neither answered (Redis down); resent in order, the first one's replies follow the second.
+    first, second = store.receive(incoming("c'est quoi un BTS ?", "m1")), store.receive(incoming("et un BUT ?", "m2"))
+    assert store.receive(incoming("c'est quoi un BTS ?", "m1")).earlier_replies is None
+    replies = store.record_replies(SENDER, [{"text": "Un BTS se prépare en deux ans."}], first.message["id"])
+    assert store.receive(incoming("et un BUT ?", "m2")).earlier_replies is None  # still to answer, not the BTS's
+    assert store.receive(incoming("c'est quoi un BTS ?", "m1")).earlier_replies == replies  # answered once
+    later = store.record_replies(SENDER, [{"text": "Un BUT se prépare en trois ans."}], second.message["id"])
+    assert store.receive(incoming("et un BUT ?", "m2")).earlier_replies == later
+
+
+def test_when_the_database_is_down_the_person_is_told_the_message_is_not_stored_yet():
+    from bot.channels.chat import unstored_reply
+
+    plain = unstored_reply("c'est quand les résultats d'affelnet", "eleve")
+    assert "pas encore pu être enregistré" in plain["text"] and "ton message" in plain["text"]
+    assert "bien enregistré" not in plain["text"] and "3114" not in plain["text"]
+    assert "votre message" in unstored_reply("et pour le BTS ?", "parent")["text"]
+    urgent = unstored_reply("je pense à me tuer depuis la rentrée", "eleve")
+    assert urgent["custom"]["urgent"] and "3114" in urgent["text"] and "enregistré" not in urgent["text"]
+
+
 def test_no_reply_from_the_bot_is_recorded_as_a_system_notice(store):
     store.receive(incoming())
     [notice] = store.record_replies(SENDER, [])
