@@ -175,6 +175,13 @@ class PickupSettings:
     checks_per_minute_per_address: int = 10
     # The page as a family opens it (the bot's public address + /webhooks/chat/reponse), said in the bot's reply.
     page_url: str = "http://127.0.0.1:5005/webhooks/chat/reponse"
+    # A school whose families open it at another address (its own ENT in front of the bot): UAI -> page URL.
+    # In a variable: ORIENTBOT_PICKUP_PAGE_URLS="0751234A=https://ent.lycee-jaures.fr/orientation/reponse".
+    page_urls: Dict[str, str] = field(default_factory=dict)
+
+    def page_for(self, school: Optional[str]) -> str:
+        """The page a family of this school is sent to; the common one for a conversation of no school."""
+        return self.page_urls.get(school or "", self.page_url)
 
 
 @dataclass(frozen=True)

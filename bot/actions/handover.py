@@ -114,7 +114,7 @@ def hand_over(
         "mode": ticket.mode, "due_at": ticket.due_at,
     }
     if code is not None:
-        page = services.pickup.settings.page_url
+        page = services.pickup.settings.page_for(school)
         dispatcher.utter_message(response="utter_pickup_code", code=code, url=page,
                                  days=services.pickup.settings.expiry_days)
         handoff.update(pickup_code=code, pickup_path=PICKUP_PATH)

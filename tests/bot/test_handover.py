@@ -193,6 +193,22 @@ def test_the_promised_time_counts_the_queue_of_the_conversations_own_school(serv
     assert asked == ["0751234A", "0931234B"]
 
 
+def test_a_family_of_a_school_with_its_own_page_is_sent_there(services):
+    from orientbot.schools import sender_for_school
+
+    desk = RecordingDesk()
+    desk.settings = replace(desk.settings, page_urls={"0751234A": "https://ent.lycee-jaures.fr/orientation/reponse"})
+    services = replace(services, now=lambda: FRIDAY_21H_PARIS, pickup=desk)
+    pages = []
+    for school in ("0751234A", "0931234B"):
+        dispatcher = CollectingDispatcher()
+        tracker = _from_channel(make_tracker("je veux parler à un conseiller", intent="ask_human", confidence=0.99), "chat")
+        tracker.sender_id = sender_for_school(school, "e" * 32)
+        ActionHandoff(services).run(dispatcher, tracker, {})
+        pages += [m["url"] for m in dispatcher.messages if m.get("response") == "utter_pickup_code"]
+    assert pages == ["https://ent.lycee-jaures.fr/orientation/reponse", "https://bot.lycee.fr/webhooks/chat/reponse"]
+
+
 def test_a_ticket_spooled_while_the_database_is_down_keeps_its_code_and_its_on_call_alert(services, tmp_path):
     """Issue 14: the family's code reads the ticket once the spool is imported, and on-call is alerted then."""
     key, spool = b"k" * 32, tmp_path / "spool.jsonl"
