@@ -73,13 +73,18 @@ UNANSWERED_DISTRESS = {
 }
 
 
-def unanswered_reply(text: str, audience: str) -> Dict[str, Any]:
-    """The reply to a message the bot did not answer; the emergency numbers if it shows distress."""
+def _fallback_reply(text: str, audience: str, said: Dict[str, str], flag: str) -> Dict[str, Any]:
+    """What the channel says in the bot's place (``said``, per register), or the emergency numbers on distress."""
     register = "parent" if audience == "parent" else "eleve"
     if detect_distress(text) is not None:
         return {"text": UNANSWERED_DISTRESS[register].format(numbers=emergency.numbers_sentence()),
-                "custom": {"unanswered": True, "urgent": True}}
-    return {"text": UNANSWERED[register], "custom": {"unanswered": True}}
+                "custom": {flag: True, "urgent": True}}
+    return {"text": said[register], "custom": {flag: True}}
+
+
+def unanswered_reply(text: str, audience: str) -> Dict[str, Any]:
+    """The reply to a message the bot did not answer; the emergency numbers if it shows distress."""
+    return _fallback_reply(text, audience, UNANSWERED, "unanswered")
 
 
 # When the database is down the message cannot be written: the server keeps nothing, the chat window keeps it in
@@ -99,11 +104,7 @@ DATABASE_DOWN = ("Le service est momentanément indisponible : merci de réessay
 
 def unstored_reply(text: str, audience: str) -> Dict[str, Any]:
     """The reply to a message the database could not take; the emergency numbers if it shows distress."""
-    register = "parent" if audience == "parent" else "eleve"
-    if detect_distress(text) is not None:
-        return {"text": UNANSWERED_DISTRESS[register].format(numbers=emergency.numbers_sentence()),
-                "custom": {"unstored": True, "urgent": True}}
-    return {"text": UNSTORED[register], "custom": {"unstored": True}}
+    return _fallback_reply(text, audience, UNSTORED, "unstored")
 
 
 def _error(message: str, status: int = 400, **extra: Any) -> HTTPResponse:
