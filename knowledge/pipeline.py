@@ -1,13 +1,14 @@
-"""The declared stages, run in order: load -> anonymise -> extract -> cluster -> store -> export.
+"""The declared stages, run in order: load -> anonymise -> extract -> cluster -> entries -> render -> store -> export.
 
 ``build_knowledge`` is pure up to the last two stages: it returns everything
 the pipeline computed; ``store`` and ``export`` are the only writes.
 """
 from __future__ import annotations
 
+from contextlib import nullcontext
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Callable, Dict, List, Optional, Sequence
+from typing import Callable, ContextManager, Dict, List, Optional, Sequence
 
 from knowledge.anonymise import Anonymiser, NerFunction
 from knowledge.cluster import ClusterResult, build_entries, cluster_pairs
@@ -18,11 +19,15 @@ from knowledge.model import AnonymisationReport, Conversation, LoadError, QAPair
 from orientbot.db import create_schema, make_engine, session_scope
 from orientbot.kb import KnowledgeEntry, replace_pipeline_entries
 
-STAGES = ("load", "anonymise", "extract", "cluster", "store", "export")
+STAGES = ("load", "anonymise", "extract", "cluster", "entries", "render", "store", "export")
 
 
 def _no_progress(iterable, **_):
     return iterable
+
+
+def _untimed(_stage: str) -> ContextManager:
+    return nullcontext()
 
 
 @dataclass
@@ -54,24 +59,33 @@ class BuildResult:
 
 def build_knowledge(
     transcripts: Sequence[Path], *, ner: Optional[NerFunction], progress: Callable = _no_progress,
-    extra: Sequence[Conversation] = (),
+    extra: Sequence[Conversation] = (), stage: Callable[[str], ContextManager] = _untimed,
 ) -> BuildResult:
-    """Every stage but the writes; ``extra`` conversations join the loaded ones (``knowledge.seeded`` uses it)."""
-    conversations, errors = load_corpus(transcripts)
-    conversations = [*conversations, *extra]
-    anonymised, report = Anonymiser(ner).anonymise(conversations, progress=progress)
-    pairs = extract_pairs(anonymised)
-    clusters = cluster_pairs(pairs)
-    entries = build_entries(clusters.clusters)
-    # Rasa learns only the entries the bot serves; those waiting for a counsellor's review join once reviewed.
-    files = render(
-        [entry for entry in entries if entry.status == "active"],
-        {
-            "personal_case": clusters.personal_case_questions,
-            "distress": clusters.distress_questions,
-            "out_of_scope": clusters.out_of_scope_questions,
-        },
-    )
+    """Every stage but the writes; ``extra`` conversations join the loaded ones (``knowledge.seeded`` uses it).
+
+    ``stage(name)`` is entered around each stage, named as in ``STAGES`` (``scripts/bench_pipeline.py`` times them).
+    """
+    with stage("load"):
+        conversations, errors = load_corpus(transcripts)
+        conversations = [*conversations, *extra]
+    with stage("anonymise"):
+        anonymised, report = Anonymiser(ner).anonymise(conversations, progress=progress)
+    with stage("extract"):
+        pairs = extract_pairs(anonymised)
+    with stage("cluster"):
+        clusters = cluster_pairs(pairs)
+    with stage("entries"):
+        entries = build_entries(clusters.clusters)
+    with stage("render"):
+        # Rasa learns only the entries the bot serves; those waiting for a counsellor's review join once reviewed.
+        files = render(
+            [entry for entry in entries if entry.status == "active"],
+            {
+                "personal_case": clusters.personal_case_questions,
+                "distress": clusters.distress_questions,
+                "out_of_scope": clusters.out_of_scope_questions,
+            },
+        )
     return BuildResult(anonymised, errors, report, pairs, clusters, entries, files)
 
 

@@ -11,8 +11,9 @@ messages perturbed (accents dropped, a typo, texting abbreviations, a greeting a
 counsellors' answers are kept as they are (they carry the facts). Each corpus is written as JSON Lines in a
 temporary directory and read back by the real loader, so loading is measured too.
 
-Each size runs in a fresh subprocess (``--worker``) that runs the stages as ``knowledge.pipeline.build_knowledge``
-does (load, anonymise with spaCy's NER, extract, cluster, entries, render), then ``store`` into a temporary
+Each size runs in a fresh subprocess (``--worker``) that runs ``knowledge.pipeline.build_knowledge`` itself, each
+of its stages timed through its ``stage`` hook (load, anonymise with spaCy's NER, extract, cluster, entries,
+render), then ``store`` into a temporary
 SQLite file and ``export`` into a temporary directory: nothing shared is written. Per stage it records the
 wall time, the peak resident set during the stage (a thread samples /proc/self/statm every 20 ms) and the
 process high-water mark (``getrusage(RUSAGE_SELF).ru_maxrss``). A size that exceeds ``--timeout`` or fails
@@ -48,11 +49,11 @@ sys.path.insert(0, str(ROOT))
 
 from knowledge.load import load_corpus, transcript_files  # noqa: E402
 from knowledge.model import ASKER_ROLES, Conversation, Message  # noqa: E402
+from knowledge.pipeline import STAGES as PIPELINE_STAGES  # noqa: E402
 from orientbot.normalise import TEXTING  # noqa: E402
 
 DEFAULT_SIZES = (2_000, 20_000, 200_000)
 PLOT = ROOT / "docs" / "pipeline-scale.png"
-PIPELINE_STAGES = ("load", "anonymise", "extract", "cluster", "entries", "render", "store", "export")
 RENAMED_ROLES = ASKER_ROLES + ("conseiller",)
 SURNAMES = (
     "Martin", "Bernard", "Dubois", "Thomas", "Robert", "Richard", "Petit", "Durand", "Leroy", "Moreau", "Simon",
@@ -258,11 +259,9 @@ def run_worker(size: int, seed: int, rate: float, events_path: Path, memory_limi
     if memory_limit_gb > 0:
         limit = int(memory_limit_gb * 2**30)
         resource.setrlimit(resource.RLIMIT_AS, (limit, limit))
-    from knowledge.anonymise import Anonymiser, spacy_ner
-    from knowledge.cluster import build_entries, cluster_pairs
-    from knowledge.export import render, write
-    from knowledge.extract import extract_pairs
-    from knowledge.pipeline import store
+    from knowledge.anonymise import spacy_ner
+    from knowledge.export import write
+    from knowledge.pipeline import build_knowledge, store
     from orientbot.settings import load_settings
 
     sampler = RssSampler()
@@ -272,27 +271,12 @@ def run_worker(size: int, seed: int, rate: float, events_path: Path, memory_limi
             path = write_corpus(generate(sample_conversations(), size, seed=seed, rate=rate), directory)
         with _stage("ner_model", events, sampler):
             ner = spacy_ner(load_settings().spacy_model)
-        # The stages of knowledge.pipeline.build_knowledge, in its order, then its two writes.
-        with _stage("load", events, sampler):
-            conversations, errors = load_corpus([path])
-        _emit(events, event="count", conversations=len(conversations), messages=sum(len(c.messages) for c in conversations),
-              load_errors=len(errors))
-        with _stage("anonymise", events, sampler):
-            anonymised, _ = Anonymiser(ner).anonymise(conversations)
-        del conversations
-        with _stage("extract", events, sampler):
-            pairs = extract_pairs(anonymised)
-        _emit(events, event="count", pairs=len(pairs))
-        with _stage("cluster", events, sampler):
-            clusters = cluster_pairs(pairs)
-        with _stage("entries", events, sampler):
-            entries = build_entries(clusters.clusters)
-        with _stage("render", events, sampler):
-            files = render([e for e in entries if e.status == "active"],
-                           {"personal_case": clusters.personal_case_questions, "distress": clusters.distress_questions,
-                            "out_of_scope": clusters.out_of_scope_questions})
-        _emit(events, event="count", clusters=len(clusters.clusters), entries=len(entries),
-              active_entries=sum(e.status == "active" for e in entries),
+        # The pipeline itself, each of its stages timed, then its two writes.
+        result = build_knowledge([path], ner=ner, stage=lambda name: _stage(name, events, sampler))
+        entries, files = result.entries, result.files
+        _emit(events, event="count", conversations=len(result.conversations), messages=result.message_count,
+              load_errors=len(result.load_errors), pairs=len(result.pairs), clusters=len(result.clusters.clusters),
+              entries=len(entries), active_entries=sum(e.status == "active" for e in entries),
               variants=sum(len(e.variants) for e in entries), training_examples=_training_examples(files),
               training_bytes=sum(len(c.encode()) for c in files.values()))
         with _stage("store", events, sampler):
