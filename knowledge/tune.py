@@ -14,10 +14,9 @@ from dataclasses import dataclass, fields, replace
 from typing import Callable, Dict, Iterable, List, Sequence, Tuple
 
 from knowledge.crossval import FAQ, Item, make_folds
-from orientbot.followup import standalone_question
 from orientbot.kb import KnowledgeEntry
-from orientbot.policy import PatternsOnly
-from orientbot.settings import RetrievalSettings
+from orientbot.policy import AnswerPolicy, Message, PatternsOnly
+from orientbot.settings import GateSettings, RetrievalSettings
 
 # The values each weight may take (the current setting is always tried too).
 GRID: Dict[str, Tuple[float, ...]] = {
@@ -49,14 +48,15 @@ def measure(items: Sequence[Item], entries: Sequence[KnowledgeEntry], weights: R
             draws: int = 3) -> Ranked:
     """Top-1 and top-3 of the answerable questions, each ranked by its fold's retriever."""
     questions = first = in_three = 0
+    reader = AnswerPolicy(GateSettings(), None)  # reads a question as the policy does (a follow-up with its subject)
     for draw in range(draws):
         for fold in make_folds(items, entries, lambda _: PatternsOnly(), draw=draw, weights=weights):
             for i in fold.test:
                 item = items[i]
                 if item.kind != FAQ or item.gold not in fold.entries:
                     continue
-                question = standalone_question(item.question, item.previous or None)[0]  # as the policy reads it
-                ranked = [m.kb_id for m in fold.retriever.rank(question, limit=3)]
+                reading = reader.read(Message(item.question, item.audience, item.previous), fold.retriever)
+                ranked = [m.kb_id for m in reading.ranked[:3]]
                 questions += 1
                 first += bool(ranked) and ranked[0] == item.gold
                 in_three += item.gold in ranked
