@@ -5,17 +5,20 @@
     python -m knowledge eval       # rebuilds in memory; cross-validates the whole answer policy, draws its curve
     python -m knowledge validate   # load stage only: report malformed lines
     python -m knowledge tune-retrieval  # chooses the retriever's weights by cross-validation (prints them)
+    python -m knowledge generated-dir   # where the generated training data is (out of git for a school's transcripts)
+    python -m knowledge eval-nlu   # the same cross-validation with fold-trained Rasa NLU models too (~15 min)
 """
 from __future__ import annotations
 
 import argparse
 import sys
 import time
+from dataclasses import replace
 from pathlib import Path
 
 from tqdm import tqdm
 
-from knowledge import tune
+from knowledge import corpus, nlu_replay, tune
 from knowledge.anonymise import spacy_ner
 from knowledge.crossval import draws_lines, headline, items_of, replay, report_lines, served_model
 from knowledge.export import stale_files, write
@@ -61,16 +64,27 @@ def cross_validate(result, settings, *, progress, features=FEATURES, draws=1):
 def main(argv=None) -> int:
     settings = load_settings()
     parser = argparse.ArgumentParser(prog="python -m knowledge", description=__doc__.splitlines()[0])
-    parser.add_argument("command", choices=("build", "check", "validate", "eval", "tune-retrieval"))
+    parser.add_argument("command", choices=("build", "check", "validate", "eval", "tune-retrieval", "eval-nlu",
+                                            "generated-dir"))
     parser.add_argument("--transcripts", type=Path, default=settings.transcripts_dir)
-    parser.add_argument("--out", type=Path, default=settings.generated_dir, help="where the Rasa files go")
+    parser.add_argument("--out", type=Path, default=None,
+                        help="where the Rasa files go (default: knowledge.corpus decides, out of git for a school's)")
     parser.add_argument("--database-url", default=settings.database_url)
     parser.add_argument("--draws", type=int, default=3, metavar="N",
                         help="build, eval: how many random choices of held-out entries to replay; the served risk model "
                         "pools them (the figures move with the choice)")
     parser.add_argument("--without", default="", metavar="F1,F2",
                         help="eval: risk features left out, to measure what they bring (orientbot.risk.FEATURES)")
+    parser.add_argument("--report", type=Path, default=None, help="eval-nlu: where the report goes (settings.nlu_report)")
+    parser.add_argument("--work", type=Path, default=None, metavar="DIR",
+                        help="eval-nlu: keep the fold models and parses there, and reuse those whose data did not change")
     args = parser.parse_args(argv)
+    settings = corpus.for_the_corpus(replace(settings, transcripts_dir=args.transcripts))
+    args.out = args.out or settings.generated_dir
+    args.report = args.report or settings.nlu_report
+    if args.command == "generated-dir":
+        print(args.out)
+        return 0
 
     files = transcript_files(args.transcripts)
     if not files:
@@ -102,6 +116,13 @@ def main(argv=None) -> int:
         best = tune.search(items, result.entries, settings.retrieval, draws=args.draws,
                            report=lambda ranked, note: print(f"[tune] {note:20} {tune.line(ranked)}", flush=True))
         print(f"[tune] best: {tune.line(best)}")
+        return 0
+    if args.command == "eval-nlu":
+        lines = nlu_replay.run(result, settings, fitter(PROJECT_ROOT, settings.detectors), work=args.work,
+                               report=args.report, started=started)
+        for line in lines:
+            print(f"[eval-nlu] {line}")
+        print(f"[eval-nlu] rapport : {args.report}")
         return 0
     if args.command == "eval":
         left_out = {name for name in args.without.split(",") if name}

@@ -11,15 +11,15 @@ in their conversation, the cues, the detectors, the risk model) on its test ques
 The risk model is fitted on out-of-fold features.  For the figures, each fold's model and operating
 point come from the other folds only (nested), so the threshold never sees the questions it is
 judged on; the model served is then fitted on every fold's features, with the operating point chosen
-on the pooled out-of-fold probabilities.  Rasa's NLU is not replayed (no intent): its share of the
-decision (greetings, the out-of-scope intent) is measured by the dev set on the running bot.
+on the pooled out-of-fold probabilities.  Rasa's NLU is not replayed here (no intent): ``replay`` takes
+the messages as parsed by a fold-trained NLU model from ``knowledge.nlu_replay`` (`make eval-nlu`).
 """
 from __future__ import annotations
 
 import hashlib
 from collections import Counter, defaultdict
 from dataclasses import dataclass, field, replace
-from typing import Callable, Dict, List, Optional, Sequence, Tuple
+from typing import Callable, Dict, List, Mapping, Optional, Sequence, Tuple
 
 import numpy as np
 
@@ -170,9 +170,10 @@ class Replay:
 def replay(items: Sequence[Item], entries: Sequence[KnowledgeEntry], settings: GateSettings,
            detectors_for: Callable[[Dict[str, List[str]]], Detectors], *, budget: float,
            features: Sequence[str] = risk.FEATURES, progress=lambda it, **_: it, draw: int = 0,
-           weights: RetrievalSettings = RetrievalSettings()) -> Replay:
+           weights: RetrievalSettings = RetrievalSettings(), messages: Optional[Mapping[int, Message]] = None) -> Replay:
     """The whole policy replayed fold by fold; ``features``: what the risk model may read (fewer to
-    measure what one brings); ``draw``: which entries the folds hold out (``make_folds``)."""
+    measure what one brings); ``draw``: which entries the folds hold out (``make_folds``); ``messages``: what
+    the policy reads of item i when NLU parsed it (its intent; ``knowledge.nlu_replay``), else the item with no intent."""
     folds = make_folds(items, entries, detectors_for, draw=draw, weights=weights)
     reader = AnswerPolicy(settings, None)
     for fold in progress(folds, desc="folds"):
@@ -203,7 +204,8 @@ def replay(items: Sequence[Item], entries: Sequence[KnowledgeEntry], settings: G
         knowledge = InMemoryKnowledgeBase(tuple(fold.entries.values()))
         for i in fold.test:
             item = items[i]
-            outcomes[i] = policy.decide(Message(item.question, item.audience, item.previous), knowledge, fold.retriever)
+            message = (messages or {}).get(i) or Message(item.question, item.audience, item.previous)
+            outcomes[i] = policy.decide(message, knowledge, fold.retriever)
     answerable = sum(1 for fold in folds for i in fold.test if items[i].gold in fold.entries)
     result = Replay(list(items), outcomes, probabilities, right, thresholds, None, answerable,
                     {i: v for fold in folds for i, v in fold.values.items()})

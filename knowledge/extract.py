@@ -12,34 +12,13 @@ rate ?", "c'est définitif ?") is prefixed with the asker's previous question
 """
 from __future__ import annotations
 
-import re
 from dataclasses import replace
 from typing import Callable, Dict, List, Optional, Sequence, Tuple
 
 from knowledge.model import ASKER_ROLES, COUNSELLOR_ROLES, Conversation, Message, QAPair
-from orientbot.followup import standalone_question
+from orientbot.followup import SMALL_TALK, is_a_question, standalone_question
 
 MIN_ANSWER_CHARS = 60
-MIN_QUESTION_WORDS = 3
-_SMALL_TALK = re.compile(
-    r"^\W*(bonjour|bonsoir|salut|slt|coucou|hello|merci|mrc|ok|d'accord|daccord|top|super|au revoir|bonne (soir[ée]e|journ[ée]e)|"
-    r"a\+|à\+|bye|oui|non)\b[\w\s!.,'’]{0,40}$",
-    re.I,
-)
-
-
-_THANKS = re.compile(r"\b(merci|remercie|remercions|bonne (soiree|journee))\b", re.I)
-
-
-def _is_question(text: str) -> bool:
-    stripped = text.strip()
-    if not stripped or _SMALL_TALK.match(stripped):
-        return False
-    if "?" in stripped:
-        return True
-    return len(stripped.split()) >= MIN_QUESTION_WORDS and not _THANKS.search(stripped)
-
-
 def _is_clarification(message_text: str) -> bool:
     text = message_text.strip()
     return text.endswith("?") and len(text) < 200 and "http" not in text
@@ -74,7 +53,7 @@ def _live_pairs(conversation: Conversation) -> List[QAPair]:
         corrections = [m for _, m in replies if m.corrects]
         chosen = corrections or [m for _, m in replies]
         text = " ".join(m.text.strip() for m in chosen)
-        if not _is_question(question.text) or not _is_answer(text):
+        if not is_a_question(question.text) or not _is_answer(text):
             continue
         last_index = max(i for i, _ in replies)
         pairs.append(
@@ -117,8 +96,8 @@ def _one_to_one_pairs(conversation: Conversation) -> List[QAPair]:
         if side == "asker":
             if pending is not None:
                 pending = pending + indexes
-            elif any(_is_question(messages[i].text) for i in indexes):
-                pending = [i for i in indexes if not _SMALL_TALK.match(messages[i].text.strip())]
+            elif any(is_a_question(messages[i].text) for i in indexes):
+                pending = [i for i in indexes if not SMALL_TALK.match(messages[i].text.strip())]
             continue
         if side == "system":
             if pending:

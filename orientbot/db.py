@@ -418,6 +418,73 @@ def _ping(dbapi_connection, _record, _proxy) -> None:
         raise DisconnectionError(str(error)) from error
 
 
+def tune_tracker_engine(engine: Engine) -> Engine:
+    """Rasa's SQLite tracker store without a disk sync per message (``bot.components.tracker_store_patch``).
+
+    Both steps are for a SQLite engine only; a PostgreSQL engine is returned as it is. Adding them twice adds
+    nothing.
+    """
+    return sqlite_synchronous_normal(sqlite_connection_pool(engine))
+
+
+def sqlite_connection_pool(engine: Engine, *, size: int = 5) -> Engine:
+    """A SQLite file engine keeps its connections (a ``QueuePool``) instead of opening one per session.
+
+    SQLAlchemy 1.4 (Rasa's) gives a SQLite file a ``NullPool``: Rasa's tracker store opened and closed a
+    connection for every read and every write, and closing the last connection to a WAL file checkpoints it
+    and deletes the WAL, with syncs, each time. SQLAlchemy 2.0 does this by default (a ``QueuePool``,
+    connections usable from any thread, one at a time). The connections are made from the engine's URL (its
+    query: ``timeout``…, as Rasa passes them; ``connect_args`` given to ``create_engine`` are not seen here)
+    with the engine's listeners; each checkout still starts with no transaction open, so a read sees what
+    any process committed before it. An engine with another pool (PostgreSQL, SQLite in memory) is left as
+    it is.
+    """
+    from sqlalchemy.pool import NullPool, QueuePool
+
+    if engine.dialect.name != "sqlite" or not isinstance(engine.pool, NullPool):
+        return engine
+    dialect = engine.dialect
+    cargs, cparams = dialect.create_connect_args(engine.url)
+    cparams["check_same_thread"] = False  # the pool hands a connection to one thread at a time
+
+    def connect():
+        return dialect.connect(*cargs, **cparams)
+
+    old = engine.pool
+    # As ``Pool.recreate`` (what ``Engine.dispose`` does): the same listeners, logging and reset on return.
+    engine.pool = QueuePool(connect, pool_size=size, max_overflow=2 * size, timeout=30, recycle=old._recycle,
+                            echo=old.echo, logging_name=old._orig_logging_name, reset_on_return=old._reset_on_return,
+                            _dispatch=old.dispatch, dialect=old._dialect)
+    old.dispose()
+    return engine
+
+
+def sqlite_synchronous_normal(engine: Engine) -> Engine:
+    """``PRAGMA synchronous=NORMAL`` on each new connection of a SQLite engine whose file is in WAL mode.
+
+    SQLite's default, FULL, syncs the WAL to disk at every commit: an fsync per message written, in Rasa's
+    event loop. In WAL mode NORMAL syncs at checkpoints only: the database stays consistent whatever happens
+    to the application (a crash, a kill -9), and only the last commits before a power loss or an OS crash can
+    be lost (rolled back, never half-written). A file in another journal mode (a rollback journal, where
+    NORMAL could corrupt it on power loss) keeps FULL, and an engine of another database (PostgreSQL) gets
+    nothing. Adding it twice adds nothing.
+    """
+    if engine.dialect.name == "sqlite" and not event.contains(engine, "connect", _synchronous_normal):
+        event.listen(engine, "connect", _synchronous_normal)
+    return engine
+
+
+def _synchronous_normal(dbapi_connection, _record) -> None:
+    cursor = dbapi_connection.cursor()
+    try:
+        cursor.execute("PRAGMA journal_mode")
+        row = cursor.fetchone()
+        if row and str(row[0]).lower() == "wal":
+            cursor.execute("PRAGMA synchronous=NORMAL")
+    finally:
+        cursor.close()
+
+
 def create_schema(engine: Engine) -> None:
     """Create what is missing: tables, columns and indexes added to a table since the database was made."""
     if engine.url.get_backend_name() == "sqlite" and engine.url.database:

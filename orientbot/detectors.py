@@ -147,9 +147,19 @@ def read_nlu(path: Path) -> Dict[str, List[str]]:
     return intents
 
 
+def generated_dir(root: Path) -> Path:
+    """Where ``root``'s generated training data is: the project's follows ``knowledge.corpus`` (out of git for a
+    school's transcripts); any other root (a test's) keeps it in ``bot/data/generated``."""
+    if Path(root).resolve() != PROJECT_ROOT.resolve():
+        return Path(root) / GENERATED
+    from knowledge.corpus import for_the_corpus
+
+    return Path(for_the_corpus(load_settings()).generated_dir)
+
+
 def source_files(root: Path) -> Tuple[Path, ...]:
     """The files the detectors learn from (their dates decide when ``load_detectors`` refits)."""
-    generated, nlu = root / GENERATED, root / HAND_WRITTEN
+    generated, nlu = generated_dir(root), root / HAND_WRITTEN
     return (generated / "faq_nlu.yml", generated / "mined_nlu.yml", nlu / "distress.yml", nlu / "handoff.yml",
             nlu / "out_of_scope.yml", nlu / "chitchat.yml")
 
@@ -215,6 +225,7 @@ class Detectors:
     personal_case: TextDetector
     distress_threshold: float = DetectorSettings().distress_threshold
     personal_case_threshold: float = DetectorSettings().personal_case_threshold
+    personal_case_unsure_threshold: float = DetectorSettings().personal_case_unsure_threshold
 
     def distress_of(self, text: str, *, already_normalised: bool = False) -> Optional[Distress]:
         """``orientbot.safety.detect_distress`` with this classifier: any pattern, or the classifier."""
@@ -224,6 +235,10 @@ class Detectors:
     def is_personal_case(self, text: str, *, already_normalised: bool = False) -> bool:
         """Whether the message tells the person's own case (the classifier at its threshold)."""
         return self.personal_case.probability(text, already_normalised=already_normalised) >= self.personal_case_threshold
+
+    def leans_to_a_personal_case(self, text: str) -> bool:
+        """Whether the classifier leans to a personal case (the lower threshold, for a question left unanswered)."""
+        return self.personal_case.probability(text) >= self.personal_case_unsure_threshold
 
 
 def new_detector(name: str) -> TextDetector:
@@ -236,7 +251,7 @@ def fit_detectors(sets: Mapping[str, TrainingSet], settings: Optional[DetectorSe
     settings = settings or DetectorSettings()
     fitted = {name: new_detector(name).fit(sets[name].texts, sets[name].labels) for name in (DISTRESS, PERSONAL_CASE)}
     return Detectors(fitted[DISTRESS], fitted[PERSONAL_CASE], settings.distress_threshold,
-                     settings.personal_case_threshold)
+                     settings.personal_case_threshold, settings.personal_case_unsure_threshold)
 
 
 def fitter(root: Path = PROJECT_ROOT, settings: Optional[DetectorSettings] = None

@@ -1,19 +1,29 @@
 """Follow-ups that lean on the question before them ("et si je rate ?", "et pour un BTS ?").
 
-Owns how a message that cannot stand alone is given the subject of the asker's previous question.
-The knowledge pipeline folds mined follow-ups with it, and the answer policy does the same with the
-person's previous message at serving time: one function for both, so that a follow-up reads the same
-when it is mined and when it is asked.
+Owns what a person's previous question is (``is_a_question``, ``context_of``: small talk is not a
+question) and how a message that cannot stand alone is given the subject of that question
+(``standalone_question``). The knowledge pipeline folds mined follow-ups with them, and the answer policy
+does the same with the person's earlier messages at serving time: one set of functions for both, so that a
+follow-up reads the same when it is mined and when it is asked.
 """
 from __future__ import annotations
 
 import re
-from typing import List, Optional, Tuple
+from typing import List, Optional, Sequence, Tuple
 
 from orientbot.normalise import normalise
 from orientbot.topics import topic_of
 
 FOLLOW_UP_MAX_WORDS = 12
+MIN_QUESTION_WORDS = 3
+_COURTESY = (r"bonjour|bonsoir|salut|slt|coucou|hello|merci|mrc|ok|d'accord|daccord|top|super|au revoir|"
+             r"bonne (?:soir[ée]e|journ[ée]e)|a\+|à\+|bye|oui|non")
+SMALL_TALK = re.compile(rf"^\W*({_COURTESY})\b[\w\s!.,'’]{{0,40}}$", re.I)
+_COURTESY_OPENING = re.compile(rf"^(?:\W*(?:{_COURTESY}|madame|monsieur|beaucoup|bcp)\b)+\W*", re.I)
+# After its greeting or thanks, a message asks something when it names an orientation topic or says this much:
+# "salut ça va ?" (2 words) is a greeting, "Merci. Doit-elle ensuite indiquer lesquels elle préfère ?" a question.
+COURTESY_QUESTION_WORDS = 4
+_THANKS = re.compile(r"\b(merci|remercie|remercions|bonne (soiree|journee))\b", re.I)
 _COURTESY_SENTENCE = re.compile(r"^\s*(?:[^\s.!?]+\s+){0,4}[^\s.!?]+\s*[.!]+\s+")  # "Merci pour la rectification."
 _FOLLOW_UP_LEAD_IN = re.compile(
     r"^(?:(?:ok|okay|oki|ah|oh|ha|bon|dac+|de accord|daccord|super|top|cool|parfait|tres bien|trop bien|genial|"
@@ -104,3 +114,33 @@ def standalone_question(question: str, previous: Optional[str]) -> Tuple[str, st
     if not subject:
         return question, ""
     return f"{subject} : {question}", f"{subject} :"
+
+
+def is_a_question(text: str) -> bool:
+    """Whether a message asks something: not small talk ("ok merci", "bonjour"), and a "?" or a few words."""
+    stripped = text.strip()
+    if not stripped or SMALL_TALK.match(stripped):
+        return False
+    if "?" in stripped:
+        return True
+    return len(stripped.split()) >= MIN_QUESTION_WORDS and not _THANKS.search(stripped)
+
+
+def context_of(earlier: Sequence[str]) -> str:
+    """The person's previous question, read as the pipeline reads a mined one ("" if none).
+
+    ``earlier``: the person's messages before the latest, oldest first.  Small talk ("ok merci") is skipped,
+    and a follow-up among them is itself given the subject of the question before it, so that
+    "alternance ?" / "et pour un BTS ?" / "et si j'ai 21 ans ?" keeps "alternance BTS" for the third.
+    """
+    folded = ""
+    for text in earlier:
+        if is_a_question(text):
+            folded = standalone_question(text, folded or None)[0]
+    return folded
+
+
+def asks_beyond_courtesy(text: str) -> bool:
+    """Whether a message that opens with a greeting or thanks also asks something ("Merci ! Et pour un BTS ?")."""
+    rest = _COURTESY_OPENING.sub("", text.strip())
+    return is_a_question(text) and (topic_of(rest) is not None or len(_WORD.findall(rest)) >= COURTESY_QUESTION_WORDS)

@@ -106,19 +106,31 @@ class DetectorSettings:
     # 2026-12-05, same text: 38/1349 = 2.8 %, recall 144/269 = 0.54 on the personal cases; 0.61 before,
     # when "[NOM]" and "[ÉTABLISSEMENT]", never in a live message, told the classifier a story was personal).
     personal_case_threshold: float = 0.69
+    # Where the bot could only ask "did you mean…?", a story told in the first person goes to a counsellor from
+    # this lower threshold on. Cross-validation (`make eval`, 2026-12-06): of the questions that got choices,
+    # 27 of 61 personal cases go to a counsellor at 0.5, and 67 of 954 ordinary ones (at 0.4: 37 and 122; at
+    # 0.6: 16 and 32). Both lose no answer: neither kind was answered.
+    personal_case_unsure_threshold: float = 0.5
 
 
 @dataclass(frozen=True)
 class ChatSettings:
-    """The chat window's channel (``bot/channels/chat.py``)."""
+    """The chat window's channel (``bot/channels/chat.py``), and the REST channel's limit (``bot/channels/rest.py``)."""
 
     long_poll_seconds: int = 25
-    # Rate limits (sliding window of one minute, in memory, per Rasa process). A whole class behind one
-    # school address shares the per-address numbers: they are generous; a person's own are not.
+    # Rate limits (sliding window of one minute, ``bot/channels/guard.py``): counted in Redis at
+    # ``serve.lock_store_url``, shared by every Rasa process of the deployment; in each process's memory while
+    # Redis does not answer. A whole class behind one school address shares the per-address numbers: they are
+    # generous; a person's own are not.
     messages_per_minute_per_sender: int = 20
     messages_per_minute_per_address: int = 300
     reads_per_minute_per_sender: int = 60  # /history and /events (long polls)
     reads_per_minute_per_address: int = 900
+    # POST /webhooks/rest/webhook per client address (0: none). Its clients are trusted programs (the evaluation:
+    # ~300 questions, 4 at a time; an ENT's back end), so it only stops a flood: 20 msg/s sustained, a third of
+    # what one 2-core server answers. Loopback is not counted: the machine's own tools (`make bench` offers 40
+    # msg/s, `make eval`, load.py); behind a proxy, Sanic must read the client's address from it (docs/deploy.md).
+    rest_messages_per_minute_per_address: int = 1200
 
 
 @dataclass(frozen=True)
@@ -218,7 +230,8 @@ class ServeSettings:
     """How `make run` uses the machine's cores (``scripts/workers.py``)."""
 
     # Several Rasa workers need a lock store they all see (one message of a conversation at a time, whichever
-    # worker takes it). Unreachable or empty: one Rasa process with Rasa's in-memory locks.
+    # worker takes it). Unreachable or empty: one Rasa process with Rasa's in-memory locks. The rate limits are
+    # counted there too (``bot/channels/guard.py``), by every Rasa process; empty or unreachable: each its own.
     lock_store_url: str = "redis://127.0.0.1:6379/1"
     # Rasa workers when the lock store answers; 0: one per core.
     rasa_workers: int = 0
@@ -233,6 +246,9 @@ class Settings:
     reports_dir: Path = PROJECT_ROOT / "var" / "reports"
     # `make eval` draws the cross-validated coverage-risk curve here (committed: the figure to tune on).
     curve_picture: Path = PROJECT_ROOT / "docs" / "coverage-risk.png"
+    # `make eval-nlu` writes its report here (committed for the sample; knowledge.corpus moves both out of git for a
+    # school's transcripts).
+    nlu_report: Path = PROJECT_ROOT / "docs" / "nlu-crossval.txt"
     spacy_model: str = "fr_core_news_md"
     answer_max_age_days: int = 400
     gate: GateSettings = field(default_factory=GateSettings)

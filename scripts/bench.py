@@ -3,8 +3,13 @@ where a message's time goes, and accuracy on the question sets.
 
     make bench                                   # starts its own servers on free ports, on a copy of the KB
     .venv/bin/python scripts/bench.py --rates 4,8,12,16,20 --duration 20 --clients 8 --closed-duration 30
+    .venv/bin/python scripts/bench.py --workers 2  # `make run`'s layout with Redis: 2 Rasa workers, SQLite in WAL
     ORIENTBOT_CACHED_ACTION_VALIDATOR=0 .venv/bin/python scripts/bench.py --json var/bench-before.json
     .venv/bin/python scripts/bench.py --baseline var/bench-before.json   # draws both curves
+
+Each of Rasa's patches in ``bot/components`` has a switch to measure it against Rasa's own code, in the servers
+and in the breakdown alike: ``ORIENTBOT_CACHED_ACTION_VALIDATOR``, ``ORIENTBOT_TRACKER_STORE_TUNING``,
+``ORIENTBOT_CACHED_EVENT_TYPES``, ``ORIENTBOT_DIRECT_TF_PREDICT`` (``=0``: Rasa's).
 
 The questions are the askers' messages of the transcripts (``knowledge.load``), not an evaluation set.
 Every request has a sender of its own conversation:
@@ -13,7 +18,8 @@ Every request has a sender of its own conversation:
   open loop   — messages arrive at a Poisson rate R msg/s from S sessions (distinct senders) for D seconds,
                 whatever the bot's speed (what a live tchat is): p95 against the offered rate, drawn in
                 docs/bench-p95.png.
-CPU is read from /proc (user + system time of each server process over the phase, 100 % = one core),
+CPU is read from /proc (user + system time of each server's processes over the phase, Sanic's workers added up,
+100 % = one core),
 memory is the resident set at the end of the phase (psutil is not installed). Traffic goes to 127.0.0.1
 only; every loop is bounded in time.
 
@@ -21,8 +27,9 @@ The breakdown ("where a message's time goes") replays messages one at a time thr
 this process (``rasa.core.agent``, the endpoints.yml tracker store on a file of its own, the running
 action server), with timers around Rasa's own steps: the tracker store's read and write, the NLU parse,
 the policies, building the action request, the action server round trip (HTTP, the action server's work),
-the check of its response (jsonschema). "Rest of Rasa" is the remainder of ``Agent.handle_message``; the
-REST channel and Sanic are the 1-client webhook median minus the in-process median.
+the check of its response (jsonschema), each in wall time and in CPU time (``time.process_time``: what the
+servers spend, steady when other work shares the cores). "Rest of Rasa" is the remainder of
+``Agent.handle_message``; the REST channel and Sanic are the 1-client webhook median minus the in-process median.
 """
 from __future__ import annotations
 
@@ -66,10 +73,13 @@ def transcript_questions() -> List[Tuple[str, str]]:
 # ---------------------------------------------------------------- servers' CPU and memory
 
 
-def server_pids(bot: Bot) -> Dict[str, int]:
-    """The Rasa server's and the action server's process ids, by the port on their command line."""
+def server_pids(bot: Bot) -> Dict[str, List[int]]:
+    """The Rasa server's and the action server's process ids, by the port on their command line.
+
+    Several for the Rasa server with ``--workers``: Sanic's workers are forks of ``rasa run`` (same command line).
+    """
     ports = {"rasa": bot.url.rsplit(":", 1)[1], "actions": bot.env["ACTION_SERVER_URL"].split(":")[2].split("/")[0]}
-    found = {}
+    found: Dict[str, List[int]] = defaultdict(list)
     for entry in Path("/proc").iterdir():
         if not entry.name.isdigit():
             continue
@@ -80,8 +90,8 @@ def server_pids(bot: Bot) -> Dict[str, int]:
         args = [a.decode(errors="replace") for a in args]
         for kind, port in ports.items():
             if "--port" in args and args[args.index("--port") + 1] == port:
-                found[kind] = int(entry.name)
-    return found
+                found[kind].append(int(entry.name))
+    return dict(found)
 
 
 def cpu_seconds(pid: int) -> float:
@@ -95,22 +105,32 @@ def memory_mb(pid: int) -> Tuple[float, float]:
     return int(status["VmRSS"].split()[0]) / 1024, int(status["VmHWM"].split()[0]) / 1024
 
 
-class Usage:
-    """CPU used by each server over a phase."""
+def processes_cpu_seconds(pids: List[int]) -> float:
+    return sum(cpu_seconds(pid) for pid in pids)
 
-    def __init__(self, pids: Dict[str, int]):
+
+def processes_memory_mb(pids: List[int]) -> Tuple[float, float]:
+    """(resident, peak resident) in MB, added over the processes (each Rasa worker loads the model)."""
+    sizes = [memory_mb(pid) for pid in pids]
+    return sum(rss for rss, _ in sizes), sum(peak for _, peak in sizes)
+
+
+class Usage:
+    """CPU used by each server (all its processes) over a phase."""
+
+    def __init__(self, pids: Dict[str, List[int]]):
         self.pids = pids
-        self.start = {k: cpu_seconds(p) for k, p in pids.items()}
+        self.start = {k: processes_cpu_seconds(p) for k, p in pids.items()}
         self.started = time.perf_counter()
 
     def stop(self) -> Dict[str, float]:
         wall = time.perf_counter() - self.started
         out = {}
-        for kind, pid in self.pids.items():
-            used = cpu_seconds(pid) - self.start[kind]
+        for kind, pids in self.pids.items():
+            used = processes_cpu_seconds(pids) - self.start[kind]
             out[f"{kind}_cpu_pct"] = round(100 * used / wall, 0)
             out[f"{kind}_cpu_s"] = used
-            out[f"{kind}_rss_mb"] = round(memory_mb(pid)[0])
+            out[f"{kind}_rss_mb"] = round(processes_memory_mb(pids)[0])
         return out
 
 
@@ -216,8 +236,16 @@ STEPS = (
 )
 
 
+CPU = " (CPU)"  # ``totals[label + CPU]``: the step's CPU time (this process, all its threads), beside its wall time
+
+
+def _timed(totals: Dict[str, float], label: str, wall: float, cpu: float) -> None:
+    totals[label] += time.perf_counter() - wall
+    totals[label + CPU] += time.process_time() - cpu
+
+
 def instrument(totals: Dict[str, float]) -> None:
-    """Wraps each step of STEPS (sync or async) with a timer adding into ``totals``."""
+    """Wraps each step of STEPS (sync or async) with timers (wall, CPU) adding into ``totals``."""
     import functools
     import importlib
     import inspect
@@ -229,25 +257,33 @@ def instrument(totals: Dict[str, float]) -> None:
             continue
         if inspect.iscoroutinefunction(original):
             async def timed(*args, _f=original, _label=label, **kwargs):
-                started = time.perf_counter()
+                started, cpu = time.perf_counter(), time.process_time()
                 try:
                     return await _f(*args, **kwargs)
                 finally:
-                    totals[_label] += time.perf_counter() - started
+                    _timed(totals, _label, started, cpu)
         else:
             def timed(*args, _f=original, _label=label, **kwargs):
-                started = time.perf_counter()
+                started, cpu = time.perf_counter(), time.process_time()
                 try:
                     return _f(*args, **kwargs)
                 finally:
-                    totals[_label] += time.perf_counter() - started
+                    _timed(totals, _label, started, cpu)
         setattr(cls, name, functools.wraps(original)(timed))
 
 
-def breakdown(bot: Bot, questions, count: int, work: Path) -> dict:
-    """Mean milliseconds per message of each step, messages replayed one at a time in this process."""
+def breakdown(bot: Bot, questions, count: int, work: Path, *, wal: bool = False) -> dict:
+    """Mean milliseconds per message of each step, messages replayed one at a time in this process.
+
+    ``wal``: the tracker store's file is prepared as for several workers (``scripts/workers.prepare_tracker``:
+    WAL mode, so that ``synchronous=NORMAL`` applies), else it is a new file as endpoints.yml makes it.
+    """
     os.environ.update(bot.env)  # the servers' environment (action server URL, its secret if any, databases)
     os.environ["TRACKER_DB"] = str(work / "breakdown-tracker.db")
+    if wal:
+        from scripts.workers import prepare_tracker
+
+        prepare_tracker("", work / "breakdown-tracker.db")
     import logging
     import warnings
 
@@ -277,16 +313,22 @@ def breakdown(bot: Bot, questions, count: int, work: Path) -> dict:
                 await agent.handle_message(UserMessage(text, CollectingOutputChannel(), f"warm-{variant}",
                                                        metadata={"audience": audience}, input_channel="rest"))
             totals.clear()
-            wall = []
+            wall, cpu = [], []
             for i, (text, audience) in enumerate(questions[:count]):
-                started = time.perf_counter()
+                started, cpu_started = time.perf_counter(), time.process_time()
                 await agent.handle_message(UserMessage(text, CollectingOutputChannel(), f"bd-{variant}-{i}",
                                                        metadata={"audience": audience}, input_channel="rest"))
                 wall.append(time.perf_counter() - started)
+                cpu.append(time.process_time() - cpu_started)
+            rest = "rest of Rasa (events, lock, slots, responses)"
             steps = {label: round(1000 * totals[label] / count, 2) for label, *_ in STEPS}
             total = 1000 * statistics.mean(wall)
-            steps["rest of Rasa (events, lock, slots, responses)"] = round(total - sum(steps.values()), 2)
-            runs[variant] = {"steps": steps, "mean_ms": round(total, 1), "p50_ms": round(1000 * statistics.median(wall), 1)}
+            steps[rest] = round(total - sum(steps.values()), 2)
+            cpu_steps = {label: round(1000 * totals[label + CPU] / count, 2) for label, *_ in STEPS}
+            cpu_total = 1000 * statistics.mean(cpu)
+            cpu_steps[rest] = round(cpu_total - sum(cpu_steps.values()), 2)
+            runs[variant] = {"steps": steps, "mean_ms": round(total, 1), "p50_ms": round(1000 * statistics.median(wall), 1),
+                             "cpu_steps": cpu_steps, "cpu_mean_ms": round(cpu_total, 1)}
         RemoteAction._validate_action_result = validation_patch.validate_action_result
 
     def instrument_check(totals):
@@ -294,11 +336,11 @@ def breakdown(bot: Bot, questions, count: int, work: Path) -> dict:
         inner = RemoteAction._validate_action_result
 
         def timed(self, result):
-            started = time.perf_counter()
+            started, cpu = time.perf_counter(), time.process_time()
             try:
                 return inner(self, result)
             finally:
-                totals[label] += time.perf_counter() - started
+                _timed(totals, label, started, cpu)
         RemoteAction._validate_action_result = timed
 
     asyncio.run(replay())
@@ -324,7 +366,7 @@ def table(rows: List[dict], pids) -> str:
     return "\n".join("  ".join(cell.rjust(w) for cell, w in zip(row, widths)) for row in lines)
 
 
-def plot(rows: List[dict], path: Path, baseline: Optional[dict], label: str) -> None:
+def plot(rows: List[dict], path: Path, baseline: Optional[dict], label: str, workers: int = 1) -> None:
     import warnings
 
     import matplotlib
@@ -349,7 +391,8 @@ def plot(rows: List[dict], path: Path, baseline: Optional[dict], label: str) -> 
     ax.set_xlabel("offered rate (msg/s, Poisson, distinct senders)")
     ax.set_ylabel("p95 latency (s, log)")
     loads = [r["machine_load"] for _, data in series for r in data if "machine_load" in r]
-    ax.set_title("Orientation Bot, REST webhook, one Rasa server, 2 cores"
+    layout = "one Rasa process" if workers == 1 else f"{workers} Rasa workers (Redis locks, SQLite WAL)"
+    ax.set_title(f"Orientation Bot, REST webhook, {layout}, {os.cpu_count()} cores"
                  + (f"\n(machine load average {min(loads):.1f}–{max(loads):.1f} during the runs)" if loads else ""),
                  fontsize=10)
     ax.grid(True, which="both", alpha=0.3)
@@ -378,6 +421,10 @@ def main(argv=None) -> int:
     parser.add_argument("--sessions", type=int, default=600, help="distinct senders of the open loop")
     parser.add_argument("--clients", default="1,8", help="closed-loop client counts (comma-separated; empty: none)")
     parser.add_argument("--closed-duration", type=float, default=20, help="seconds of each closed loop")
+    parser.add_argument("--workers", type=int, default=1,
+                        help="Rasa workers (Sanic processes), as `make run` starts them when Redis answers "
+                             "(scripts/workers.py: Redis lock store, SQLite tracker store in WAL mode); 1: one process "
+                             "on endpoints.yml")
     parser.add_argument("--turns", type=int, default=5, help="closed loop: messages of each conversation (sender)")
     parser.add_argument("--timeout", type=float, default=30, help="a request slower than this is an error")
     parser.add_argument("--breakdown", type=int, default=60, help="messages replayed in-process for the breakdown (0: none)")
@@ -400,9 +447,10 @@ def main(argv=None) -> int:
     with tempfile.TemporaryDirectory() as tmp:
         work = Path(tmp)
         started = time.perf_counter()
-        with running_bot(work) as bot:
-            print(f"servers ready in {time.perf_counter() - started:.1f} s")
+        with running_bot(work, workers=args.workers) as bot:
             pids = server_pids(bot)
+            print(f"servers ready in {time.perf_counter() - started:.1f} s; Rasa: {args.workers} worker(s), "
+                  f"{len(pids['rasa'])} process(es)")
             asyncio.run(load(bot.url, questions, mode="closed", clients=2, duration=5, tag="warm"))
             for count in clients:
                 rows.append(measured(bot, pids, questions, mode="closed", clients=count, turns=args.turns,
@@ -413,8 +461,8 @@ def main(argv=None) -> int:
                                      duration=args.duration, timeout=args.timeout, seed=int(rate * 10)))
                 print(json.dumps(rows[-1]), flush=True)
                 time.sleep(2)
-            peaks = {kind: round(memory_mb(pid)[1]) for kind, pid in pids.items()}
-            steps = breakdown(bot, questions, args.breakdown, work) if args.breakdown else {}
+            peaks = {kind: round(processes_memory_mb(p)[1]) for kind, p in pids.items()}
+            steps = breakdown(bot, questions, args.breakdown, work, wal=args.workers > 1) if args.breakdown else {}
             if not args.no_accuracy:
                 accuracy(bot)
     print()
@@ -426,21 +474,25 @@ def main(argv=None) -> int:
     if steps:
         single = next((r for r in rows if r["mode"] == "closed" and r["clients"] == 1), None)
         print(f"\nWhere a message's time goes: {args.breakdown} messages one at a time, in-process "
-              f"(rasa.core.agent, same model and endpoints.yml, the running action server), mean ms per message:")
+              f"(rasa.core.agent, same model and endpoints.yml, the running action server), mean ms per message, "
+              f"wall and CPU (this process's CPU time: the steady figure on a busy machine; the action server's "
+              f"own work is in its CPU per message above, not here):")
         names = list(next(iter(steps.values()))["steps"])
         width = max(map(len, names))
-        print(f"  {'':{width}}  {'Rasa validator':>15}  {'cached validator':>16}")
+        print(f"  {'':{width}}  {'Rasa validator':>15}  {'cached validator':>16}  {'Rasa val. CPU':>13}  {'cached CPU':>10}")
         for name in names:
-            print(f"  {name:{width}}  {steps['rasa']['steps'][name]:>15}  {steps['cached']['steps'][name]:>16}")
+            print(f"  {name:{width}}  {steps['rasa']['steps'][name]:>15}  {steps['cached']['steps'][name]:>16}"
+                  f"  {steps['rasa']['cpu_steps'][name]:>13}  {steps['cached']['cpu_steps'][name]:>10}")
         print(f"  {'= Agent.handle_message, mean (p50)':{width}}  "
-              f"{steps['rasa']['mean_ms']:>7} ({steps['rasa']['p50_ms']})  {steps['cached']['mean_ms']:>8} ({steps['cached']['p50_ms']})")
+              f"{steps['rasa']['mean_ms']:>7} ({steps['rasa']['p50_ms']})  {steps['cached']['mean_ms']:>8} ({steps['cached']['p50_ms']})"
+              f"  {steps['rasa']['cpu_mean_ms']:>13}  {steps['cached']['cpu_mean_ms']:>10}")
         if single and single["p50_ms"] is not None:
             current = steps["cached" if patched else "rasa"]["p50_ms"]
             print(f"  REST channel + Sanic + HTTP client, roughly: webhook p50 {single['p50_ms']} ms (1 client) "
                   f"- in-process p50 {current} ms = {single['p50_ms'] - current:.0f} ms (two runs, a few ms of noise)")
     if args.plot:
         baseline = json.loads(Path(args.baseline).read_text()) if args.baseline else None
-        plot(rows, Path(args.plot), baseline, label)
+        plot(rows, Path(args.plot), baseline, label, args.workers)
         print(f"\np95 against offered rate: {args.plot}")
     if args.json:
         Path(args.json).parent.mkdir(parents=True, exist_ok=True)

@@ -5,6 +5,7 @@ from typing import Any, Dict, List
 
 from rasa_sdk import Tracker
 
+from orientbot.followup import context_of
 from orientbot.policy import Message
 from orientbot.retrieval import Match
 
@@ -13,6 +14,8 @@ from orientbot.retrieval import Match
 BUTTON_INTENTS = ("choose_kb", "none_of_these")
 
 MAX_TRANSCRIPT_EVENTS = 60
+# A follow-up leans on the last few questions at most: older messages cannot change its subject in practice.
+EARLIER_MESSAGES_READ = 6
 
 
 def audience(tracker: Tracker) -> str:
@@ -35,19 +38,18 @@ def original_text(tracker: Tracker) -> str:
     return latest_text(tracker)
 
 
-def intent(tracker: Tracker) -> Dict[str, Any]:
-    return tracker.latest_message.get("intent") or {}
-
-
-def intent_confidence(tracker: Tracker, name: str) -> float:
-    for item in tracker.latest_message.get("intent_ranking") or []:
+def ranked_confidence(parse: Dict[str, Any], name: str) -> float:
+    """The confidence Rasa's parse gives an intent in its ranking (0 when not ranked)."""
+    for item in parse.get("intent_ranking") or []:
         if item.get("name") == name:
             return float(item.get("confidence") or 0.0)
     return 0.0
 
 
 def previous_question(tracker: Tracker) -> str:
-    """The person's message before the latest one ("" if none, or if it was a button)."""
+    """The person's previous question, read as the pipeline reads a mined one (``followup.context_of``):
+    small talk and the window's buttons skipped, a follow-up given the subject of the question before it."""
+    earlier: List[str] = []
     seen_latest = False
     for event in reversed(tracker.events):
         if event.get("event") != "user":
@@ -56,27 +58,45 @@ def previous_question(tracker: Tracker) -> str:
             seen_latest = True
             continue
         text = event.get("text") or ""
-        return "" if text.startswith("/") else text
-    return ""
+        if not text.startswith("/"):
+            earlier.append(text)
+        if len(earlier) == EARLIER_MESSAGES_READ:
+            break
+    return context_of(earlier[::-1])
 
 
 def message(tracker: Tracker) -> Message:
     """What the answer policy reads of the latest message."""
-    text = original_text(tracker)
-    found = intent(tracker)
+    return message_of_parse(
+        original_text(tracker),
+        tracker.latest_message,
+        audience=audience(tracker),
+        previous=previous_question(tracker),
+        clarification_pending=bool(tracker.get_slot("clarification_pending")),
+    )
+
+
+def message_of_parse(text: str, parse: Dict[str, Any], *, audience: str = "eleve", previous: str = "",
+                     clarification_pending: bool = False) -> Message:
+    """What the answer policy reads of a message, from Rasa's parse of it (``tracker.latest_message``).
+
+    ``text`` is the message as typed (the parse holds the normalised text).  The served actions and the
+    cross-validation of the NLU (``knowledge.nlu_replay``) both read a parse through this function.
+    """
+    found = parse.get("intent") or {}
     name, confidence = found.get("name") or "", float(found.get("confidence") or 0.0)
     if name == "nlu_fallback":
-        name, confidence = "out_of_scope", intent_confidence(tracker, "out_of_scope")
+        name, confidence = "out_of_scope", ranked_confidence(parse, "out_of_scope")
     if text.startswith("/") and name not in BUTTON_INTENTS:
         name, confidence = "", 0.0
     return Message(
         text=text,
-        audience=audience(tracker),
-        previous=previous_question(tracker),
+        audience=audience,
+        previous=previous,
         intent=name,
         intent_confidence=confidence,
-        clarification_pending=bool(tracker.get_slot("clarification_pending")),
-        chosen_kb_id=entity_value(tracker, "kb_id") if name == "choose_kb" else "",
+        clarification_pending=clarification_pending,
+        chosen_kb_id=parse_entity(parse, "kb_id") if name == "choose_kb" else "",
     )
 
 
@@ -91,8 +111,9 @@ def selector_ranking(tracker: Tracker) -> List[Match]:
     return matches
 
 
-def entity_value(tracker: Tracker, name: str) -> str:
-    for entity in tracker.latest_message.get("entities") or []:
+def parse_entity(parse: Dict[str, Any], name: str) -> str:
+    """The value of an entity in Rasa's parse ("" when absent or not a string)."""
+    for entity in parse.get("entities") or []:
         if entity.get("entity") == name and isinstance(entity.get("value"), str):
             return entity["value"]
     return ""

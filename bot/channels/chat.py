@@ -4,7 +4,8 @@ Owns the HTTP API the ENT widget talks to (documented in README.md): send a
 message, read the conversation, wait for a counsellor's messages (long
 polling: works through proxies and after a phone wakes up), give feedback,
 leave a contact, erase; and it serves the widget's files.  Registered in
-``credentials.yml``; the database work is in ``bot.channels.conversations``.
+``credentials.yml``; the database work is in ``bot.channels.conversations``, what it says in the bot's
+place (bot or database down) in ``bot.channels.fallback``.
 
 A conversation belongs to the window that started it: ``POST /start`` gives a
 sender id (carrying the school the window's page names, ``orientbot.schools``) and its token, and every other call must carry that token in the
@@ -36,11 +37,25 @@ from sanic.response import HTTPResponse
 from sqlalchemy.exc import SQLAlchemyError
 
 from bot.channels.conversations import BadRequest, ChatStore, parse_incoming, parse_sender
-from bot.channels.guard import TOKEN_HEADER, ConversationTokens, RateLimits, SlidingWindow, load_or_create_key
+from bot.channels.fallback import (
+    client_address,
+    ping_tracker_store,
+    too_many,
+    tracker_engine_of,
+    unanswered_reply,
+    unstored_reply,
+)
+from bot.channels.guard import (
+    TOKEN_HEADER,
+    ConversationTokens,
+    RateLimits,
+    SlidingWindow,
+    load_or_create_key,
+    shared_counts,
+)
 from orientbot import emergency, pickup, schools, workflow
 from orientbot.chatlog import MAX_MESSAGE_CHARS, delete_tracker_events
 from orientbot.office_hours import OfficeHours, say_when
-from orientbot.safety import detect_distress
 
 logger = logging.getLogger(__name__)
 
@@ -56,55 +71,9 @@ def widget_script() -> str:
 BOT_TIMEOUT_SECONDS = 60
 
 
-# When the bot gives no reply at all (its action server is down, say): the person is told, in their register,
-# and a message that shows distress gets the emergency numbers at once all the same.
-UNANSWERED = {
-    "eleve": "Je n'arrive pas à te répondre pour le moment, mais ton message est bien enregistré. Réessaie dans "
-             "quelques minutes ; un conseiller peut aussi le lire.",
-    "parent": "Je ne parviens pas à vous répondre pour le moment, mais votre message est bien enregistré. "
-              "Réessayez dans quelques minutes ; un conseiller peut aussi le lire.",
-}
-UNANSWERED_DISTRESS = {
-    "eleve": "Je n'arrive pas à te répondre pour le moment, mais ce que tu écris compte : appelle dès maintenant "
-             "l'un de ces numéros gratuits : {numbers}. Parles-en aussi à un adulte "
-             "de confiance.",
-    "parent": "Je ne parviens pas à vous répondre pour le moment, mais ce que vous décrivez compte : appelez dès "
-              "maintenant l'un de ces numéros gratuits : {numbers}.",
-}
-
-
-def _fallback_reply(text: str, audience: str, said: Dict[str, str], flag: str) -> Dict[str, Any]:
-    """What the channel says in the bot's place (``said``, per register), or the emergency numbers on distress."""
-    register = "parent" if audience == "parent" else "eleve"
-    if detect_distress(text) is not None:
-        return {"text": UNANSWERED_DISTRESS[register].format(numbers=emergency.numbers_sentence()),
-                "custom": {flag: True, "urgent": True}}
-    return {"text": said[register], "custom": {flag: True}}
-
-
-def unanswered_reply(text: str, audience: str) -> Dict[str, Any]:
-    """The reply to a message the bot did not answer; the emergency numbers if it shows distress."""
-    return _fallback_reply(text, audience, UNANSWERED, "unanswered")
-
-
-# When the database is down the message cannot be written: the server keeps nothing, the chat window keeps it in
-# its outbox and sends it again (same client_id: kept once) until the server takes it. Said as it is: not stored.
-UNSTORED = {
-    "eleve": "Le service est momentanément indisponible : ton message n'a pas encore pu être enregistré. Garde "
-             "cette fenêtre ouverte, il repartira tout seul dans quelques instants. Si c'est pressé, tu peux aussi "
-             "en parler au ou à la psy-EN de ton lycée ou au CIO de ton secteur.",
-    "parent": "Le service est momentanément indisponible : votre message n'a pas encore pu être enregistré. Gardez "
-              "cette fenêtre ouverte, il repartira de lui-même dans quelques instants. Si c'est pressé, vous pouvez "
-              "aussi contacter le ou la psy-EN de l'établissement ou le CIO de votre secteur.",
-}
-# Any other call that needs the database while it is down (the conversation's history, feedback…).
+# Any call that needs the database while it is down (the conversation's history, feedback…).
 DATABASE_DOWN = ("Le service est momentanément indisponible : merci de réessayer dans quelques instants. Rien de ce qui a déjà "
                  "été enregistré n'est perdu.")
-
-
-def unstored_reply(text: str, audience: str) -> Dict[str, Any]:
-    """The reply to a message the database could not take; the emergency numbers if it shows distress."""
-    return _fallback_reply(text, audience, UNSTORED, "unstored")
 
 
 def _error(message: str, status: int = 400, **extra: Any) -> HTTPResponse:
@@ -113,48 +82,6 @@ def _error(message: str, status: int = 400, **extra: Any) -> HTTPResponse:
 
 FORBIDDEN = ("Accès refusé : cette conversation ne peut être lue ou continuée que depuis la fenêtre de discussion "
              "qui l'a commencée. Une nouvelle conversation peut être ouverte à tout moment.")
-
-
-def _too_many(retry_after: int) -> HTTPResponse:
-    wait = "une minute" if retry_after >= 50 else f"{retry_after} seconde{'s' if retry_after > 1 else ''}"
-    return response.json(
-        {"error": f"Beaucoup de messages en peu de temps : merci de patienter {wait} avant de réessayer. "
-                  "Rien de ce qui a été écrit n'est perdu.", "retry_after": retry_after},
-        status=429, headers={"Retry-After": str(retry_after)})
-
-
-def _address(request: Request) -> str:
-    # remote_addr is the forwarded client address only when Sanic is told to trust a proxy; else the peer's.
-    return request.remote_addr or request.ip or "?"
-
-
-def _tracker_engine(request: Request) -> Any:
-    """The SQL engine of Rasa's tracker store (endpoints.yml), or None for another kind of store."""
-    return _tracker_engine_of(request.app)
-
-
-def _tracker_engine_of(app: Any) -> Any:
-    store = getattr(getattr(app.ctx, "agent", None), "tracker_store", None)
-    for _ in range(3):  # AwaitableTrackerStore wraps the SQLTrackerStore
-        if store is None:
-            return None
-        if getattr(store, "engine", None) is not None:
-            return store.engine
-        store = getattr(store, "_tracker_store", None)
-    return None
-
-
-def _ping_tracker_store(app: Any) -> None:
-    """Rasa's SQL tracker store checks a pooled connection before using it (``orientbot.db.ping_on_checkout``).
-
-    Without it, after the database restarts, each worker's next message reads its conversation on a dead
-    connection: Rasa then falls back to an empty conversation for that message and writes it out of place.
-    """
-    engine = _tracker_engine_of(app)
-    if engine is not None and engine.dialect.name != "sqlite":  # a SQLite file has no connection to lose
-        from orientbot.db import ping_on_checkout
-
-        ping_on_checkout(engine)
 
 
 def _json_body(request: Request) -> Any:
@@ -310,7 +237,7 @@ class ChatInput(InputChannel):
         self._pickup_checks: Optional[SlidingWindow] = None
 
     def _ready(self) -> ChatStore:
-        # Built on first use: nothing connects at import or start-up.
+        # Built at server start (or at first use): nothing connects at import.
         if self._store is None:
             from orientbot.db import create_schema, make_engine
             from orientbot.settings import load_settings
@@ -318,12 +245,15 @@ class ChatInput(InputChannel):
             settings = load_settings()
             self._key = load_or_create_key(settings.privacy.token_key, settings.privacy.token_key_file)
             self._tokens = ConversationTokens(self._key)
-            self._pickup_checks = SlidingWindow(settings.pickup.checks_per_minute_per_address)
+            # Counted in Redis when it answers: every worker and server of the deployment sees the same hits.
+            shared = shared_counts(settings.serve.lock_store_url, settings.database_url)
+            self._pickup_checks = SlidingWindow(settings.pickup.checks_per_minute_per_address, name="pickup-address",
+                                                shared=shared)
             self._limits = RateLimits(
                 messages_per_sender=settings.chat.messages_per_minute_per_sender,
                 messages_per_address=settings.chat.messages_per_minute_per_address,
                 reads_per_sender=settings.chat.reads_per_minute_per_sender,
-                reads_per_address=settings.chat.reads_per_minute_per_address)
+                reads_per_address=settings.chat.reads_per_minute_per_address, shared=shared)
             self._settings = settings
             engine = make_engine(settings.database_url)
             create_schema(engine)
@@ -350,9 +280,9 @@ class ChatInput(InputChannel):
         if not self._tokens.check(sender, request.headers.get(TOKEN_HEADER)):
             return _error(FORBIDDEN, status=403)
         if kind is not None:
-            wait = self._limits.check(kind, sender=sender, address=_address(request))
+            wait = self._limits.check(kind, sender=sender, address=client_address(request))
             if wait is not None:
-                return _too_many(wait)
+                return too_many(wait)
         return None
 
     async def _run(self, function: Callable, *args: Any) -> Any:
@@ -362,8 +292,14 @@ class ChatInput(InputChannel):
         chat = Blueprint("orientbot_chat", __name__)
 
         @chat.listener("after_server_start")
-        async def ping_tracker_store(app: Any, _loop: Any) -> None:
-            _ping_tracker_store(app)
+        async def ping_on_start(app: Any, _loop: Any) -> None:
+            ping_tracker_store(app)
+            # Each worker makes its database state now, not at its first chat call: a worker that had served none
+            # when the database went down answered the generic 503 (no `stored: false`, no emergency numbers).
+            try:
+                await self._run(self._ready)
+            except SQLAlchemyError as error:  # down at start: made at the first call instead
+                logger.error("the chat channel could not reach its database at start: %s", error)
 
         @chat.exception(SQLAlchemyError)
         async def database_down(_: Request, error: Exception) -> HTTPResponse:
@@ -378,9 +314,9 @@ class ChatInput(InputChannel):
         @chat.route("/start", methods=["POST"])
         async def start(request: Request) -> HTTPResponse:
             await self._run(self._ready)
-            wait = self._limits.check_address("message", _address(request))
+            wait = self._limits.check_address("message", client_address(request))
             if wait is not None:
-                return _too_many(wait)
+                return too_many(wait)
             sender = ConversationTokens.new_sender(requested_school(request.body, self._settings.schools.known))
             return response.json({"sender": sender, "token": self._tokens.issue(sender)})
 
@@ -400,7 +336,7 @@ class ChatInput(InputChannel):
                 fallback = unstored_reply(incoming.text, incoming.audience)
                 return _error(fallback["text"], status=503, stored=False, messages=[],
                               urgent=fallback["custom"].get("urgent", False))
-            _ping_tracker_store(request.app)  # the agent (and its tracker store) may have been loaded anew
+            ping_tracker_store(request.app)  # the agent (and its tracker store) may have been loaded anew
             if received.earlier_replies is not None or received.paused:
                 state = await self._run(store.state, incoming.sender)
                 return response.json({"messages": [received.message] + (received.earlier_replies or []), "state": state})
@@ -485,7 +421,7 @@ class ChatInput(InputChannel):
             erased = await apply(request, lambda store: store.erase)
             if isinstance(erased, HTTPResponse):
                 return erased
-            tracker = _tracker_engine(request)
+            tracker = tracker_engine_of(request.app)
             if tracker is not None:  # Rasa's own copy of the conversation
                 erased["tracker_events"] = await self._run(delete_tracker_events, tracker, [erased["sender"]])
             return response.json({"ok": True, "erased": erased})
@@ -493,17 +429,16 @@ class ChatInput(InputChannel):
         @chat.route("/reponse", methods=["GET"])
         async def pickup_page(request: Request) -> HTTPResponse:
             await self._run(self._ready)
-            wait = self._limits.check_address("read", _address(request))
+            wait = self._limits.check_address("read", client_address(request))
             if wait is not None:
-                return _too_many(wait)
+                return too_many(wait)
             return response.html(_pickup_form(length=self._settings.pickup.code_length), headers=PICKUP_HEADERS)
 
         @chat.route("/reponse", methods=["POST"])
         async def pickup_answer(request: Request) -> HTTPResponse:
             await self._run(self._ready)
-            address = _address(request)
-            if not self._pickup_checks.hit(address):
-                wait = self._pickup_checks.retry_after(address)
+            wait = self._pickup_checks.take(client_address(request))
+            if wait is not None:
                 return response.html(_pickup_form(
                     f"Trop d'essais en peu de temps depuis cette connexion : réessayez dans {wait} secondes.",
                     length=self._settings.pickup.code_length),

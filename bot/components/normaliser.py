@@ -20,6 +20,9 @@ from orientbot.normalise import normalise
 
 AUDIENCES = ("eleve", "parent")
 EMPTY_TEXT = "message vide"
+# The message as typed, kept beside the normalised text for the components that need its punctuation
+# (``bot.components.courtesy``); not part of the parse Rasa returns.
+TYPED_TEXT = "orientbot_typed_text"
 
 
 def audience_from_metadata(metadata: Any) -> str:
@@ -36,6 +39,7 @@ class TextNormaliser(StatelessComponent):
         # Button payloads ("/choose_kb{...}") are read by Rasa's RegexMessageHandler later on.
         if not isinstance(text, str) or text.startswith("/"):
             return
+        message.set(TYPED_TEXT, text)
         message.set(TEXT, normalise(text) or EMPTY_TEXT)
 
     def process_training_data(self, training_data: TrainingData) -> TrainingData:

@@ -119,6 +119,14 @@ def test_a_follow_up_takes_the_subject_of_the_previous_question(services):
     messages, _ = run(ActionAnswer(services), follow_up)
     assert customs(messages, "answer")[0]["kb_id"] == "parcoursup-voeux"
 
+    # Thanks in between are not a question, and a follow-up of a follow-up keeps the first subject.
+    after_thanks = make_tracker("et pour un apprenti ?", history=["combien de vœux sur parcoursup ?", "ok merci !"])
+    messages, _ = run(ActionAnswer(services), after_thanks)
+    assert customs(messages, "answer")[0]["kb_id"] == "parcoursup-voeux"
+    chained = make_tracker("et en CAP ?", history=["combien de vœux sur parcoursup ?", "et pour un apprenti ?"])
+    messages, _ = run(ActionAnswer(services), chained)
+    assert customs(messages, "answer")[0]["kb_id"] == "parcoursup-voeux"
+
 
 def test_a_chosen_button_answers_that_entry_and_an_unknown_one_does_not(services):
     with_cvec(services, valid_until=date(2027, 4, 30))

@@ -1,6 +1,7 @@
 from rasa.shared.nlu.training_data.message import Message
 from rasa.shared.nlu.training_data.training_data import TrainingData
 
+from bot.components.courtesy import QuestionBeyondCourtesy
 from bot.components.normaliser import EMPTY_TEXT, TextNormaliser
 from bot.components.safety import SafetyGate
 
@@ -44,3 +45,22 @@ def test_safety_gate_overrides_the_classifier():
     assert {"entity": "distress_kind", "value": "suicide"}.items() <= urgent.get("entities")[0].items()
     [calm] = SafetyGate().process([message("combien de voeux", intent="faq")])
     assert calm.get("intent")["name"] == "faq"
+
+
+def courtesy_then(texts, intent):
+    """The messages as the pipeline has them when the courtesy component runs: normalised, then classified."""
+    normalised = TextNormaliser().process([message(t) for t in texts])
+    for m in normalised:
+        m.set("intent", {"name": intent, "confidence": 0.8})
+        m.set("intent_ranking", [{"name": intent, "confidence": 0.8}])
+    return QuestionBeyondCourtesy().process(normalised)
+
+
+def test_thanks_or_greetings_that_ask_something_go_to_the_answer_policy():
+    asking = courtesy_then(["Merci ! Et pour un BTS, c'est pareil ?", "Bonsoir, vous êtes ouverts le soir ?"], "thanks")
+    assert [m.get("intent")["name"] for m in asking] == ["faq", "faq"]
+    assert asking[0].get("intent_ranking")[0]["name"] == "faq"
+    polite = courtesy_then(["ok merci", "merci pour ces informations", "salut ça va ?"], "thanks")
+    assert [m.get("intent")["name"] for m in polite] == ["thanks", "thanks", "thanks"]
+    [other] = courtesy_then(["Merci ! Et pour un BTS, c'est pareil ?"], "bot_challenge")
+    assert other.get("intent")["name"] == "bot_challenge"

@@ -8,13 +8,16 @@ What the person is promised, and checked here:
 
 * PostgreSQL down: a message from the chat window cannot be written, and the person is told so in French
   (503, ``stored: false``); the window keeps it in its outbox and sends it again with the same ``client_id``
-  (``widget/orientbot-widget.js``), as ``resend`` does here. A hand-over asked on the REST channel is spooled
-  (``orientbot.tickets``) and the person told it will be passed on. When PostgreSQL is back, with no server
-  restarted: the resent messages get normal answers at the first try, each is in the history once, in order, as
-  in Rasa's tracker; the spooled ticket is imported by itself, once.
+  (``widget/orientbot-widget.js``), as ``resend`` does here. When PostgreSQL is back, with no server restarted:
+  the resent messages get normal answers at the first try, each is in the history once, in order, as in Rasa's
+  tracker.
 * Redis down: the message is written but the bot cannot take the conversation's lock: the person is told in
   French that it is stored and to try again (distress gets the numbers at once); when Redis is back, the resent
   message is answered, once.
+* The REST channel (``bot/channels/rest.py``), with either store down: a French 503 in the person's register, the
+  message not taken (never answered from an empty conversation, never ``[]``), the emergency numbers at once for
+  distress; when the store is back, the message sent again is answered at the first try, on the whole
+  conversation, and Rasa's tracker holds only the messages it took.
 """
 from __future__ import annotations
 
@@ -34,11 +37,12 @@ from tests.conftest import stack_risk_model
 pytestmark = pytest.mark.e2e
 
 WORKERS = 2
-# After a store returns, the service must be back within this many seconds (the ticket spool is imported every
-# 30 s: bot.actions.services.SPOOL_IMPORT_SECONDS).
+# After a store returns, the service must be back within this many seconds.
 RECOVERY_SECONDS = 60
 QUESTION = "comment on s'inscrit en BTS par apprentissage ?"
 ASK_COUNSELLOR = "je voudrais parler à un conseiller"
+DISTRESS = "j'ai envie d'en finir avec la vie"
+NUMBERS = ("3114", "3018", "119", "112")
 ENGLISH = ("Internal Server Error", "Traceback", "exception", "error occurred")
 
 
@@ -58,6 +62,12 @@ def stack(tmp_path_factory):
         patch.setenv("ORIENTBOT_SERVE_LOCK_STORE_URL", redis_server.url)
         with running_bot(work, workers=WORKERS, database_url=postgres.url,
                          risk_model=stack_risk_model(work)) as bot:
+            # running_bot returns when one worker answers; the other may still be loading its model, and a store
+            # killed then would test a worker that never saw it up.
+            deadline = time.time() + 240
+            while (work / "servers.log").read_text(errors="replace").count("Rasa server is up and running") < WORKERS:
+                assert time.time() < deadline, "the second Rasa worker did not start"
+                time.sleep(1)
             yield bot, postgres, redis_server, work
 
 
@@ -134,6 +144,45 @@ def rest(bot, sender: str, text: str) -> list:
     return bot.ask(text, sender=sender)
 
 
+def rest_raw(bot, sender: str, text: str, audience: str = "eleve") -> Tuple[int, object]:
+    """(status, reply) of the REST channel, whatever the status."""
+    status, raw = bot.post_raw(json.dumps({"sender": sender, "message": text,
+                                           "metadata": {"audience": audience}}).encode())
+    try:
+        return status, json.loads(raw)
+    except ValueError:
+        return status, raw
+
+
+def assert_rest_not_taken(bot, sender: str) -> None:
+    """While a store is down: a French 503 in the person's register (tu, vous), the numbers at once for distress."""
+    send_again = {"eleve": ("ton message", "envoie-le"), "parent": ("votre message", "le renvoyer")}
+    for text, audience in ((QUESTION, "eleve"), (ASK_COUNSELLOR, "parent"), (DISTRESS, "eleve")):
+        status, reply = rest_raw(bot, sender, text, audience)
+        assert status == 503 and isinstance(reply, list) and len(reply) == 1, (status, reply)
+        told = reply[0]["text"]
+        assert_french_notice(told)
+        assert "pas pu être pris en compte" in told, told
+        assert all(words in told.lower() for words in send_again[audience]), (audience, told)
+        assert ("votre" if audience == "eleve" else "ton message") not in told, (audience, told)
+        assert "answer" not in reply[0]["custom"] and "handoff" not in reply[0]["custom"]
+        if text == DISTRESS:
+            assert reply[0]["custom"]["urgent"] is True
+            for number in NUMBERS:
+                assert number in told, f"no {number} on the REST channel while a store is down"
+        else:
+            assert not any(number in told for number in ("3114", "3018")), told
+
+
+def rest_answered(bot, sender: str, text: str) -> list:
+    """After the store is back: the message sent again is answered, at the first try."""
+    status, reply = rest_raw(bot, sender, text)
+    assert status == 200 and isinstance(reply, list) and reply, (status, reply)
+    told = " ".join(r.get("text") or "" for r in reply)
+    assert told.strip() and "pas pu être pris en compte" not in told, reply
+    return reply
+
+
 def tracker_user_texts(database_url: str, sender: str) -> List[str]:
     from sqlalchemy import text
 
@@ -169,7 +218,7 @@ def handoff_ids(messages: list) -> List[str]:
 
 
 def test_postgresql_killed_mid_conversation_loses_nothing_and_service_resumes_by_itself(running_stack):
-    bot, postgres, _, work = running_stack
+    bot, postgres, _, _ = running_stack
     window = Window(bot.url)
     rest_sender = f"storefault-rest-{uuid.uuid4().hex[:12]}"
     status, reply = window.send("bonjour")
@@ -189,18 +238,10 @@ def test_postgresql_killed_mid_conversation_loses_nothing_and_service_resumes_by
     status, reply = window.history()  # the window's resync while the database is down: French, not a 500
     assert status == 503 and "indisponible" in reply["error"], (status, reply)
 
-    # The REST channel: the hand-over is spooled, the person told it will be passed on.
-    replies = rest(bot, rest_sender, ASK_COUNSELLOR)
-    told = " ".join(r.get("text") or "" for r in replies)
-    assert_french_notice(told)
-    assert "sera transmise" in told, told
-    spooled = [r["custom"]["handoff"]["ticket_id"] for r in replies
-               if isinstance(r.get("custom"), dict) and "handoff" in r["custom"]]
-    assert len(spooled) == 1 and r_queued(replies), replies
-    assert (work / "spool.jsonl").exists(), "the ticket was announced but not spooled"
+    # The REST channel: not taken (Rasa's answered from an empty conversation kept in memory), said in French.
+    assert_rest_not_taken(bot, rest_sender)
 
     postgres.start()  # the same port and data directory; no bot process restarted
-    back = time.time()
 
     # The outbox goes again, in order: the first try is answered (no dead pooled connection), each once.
     answers = []
@@ -222,24 +263,23 @@ def test_postgresql_killed_mid_conversation_loses_nothing_and_service_resumes_by
     assert tracker_user_texts(bot.database_url, window.sender) == sent
     assert tickets_of(bot.database_url, window.sender) == [(announced[0], False)]
 
-    # The spooled ticket is imported by itself, once, with the id the person was given.
-    while time.time() - back < RECOVERY_SECONDS and not tickets_of(bot.database_url, rest_sender):
-        time.sleep(1)
-    assert tickets_of(bot.database_url, rest_sender) == [(spooled[0], True)]
-    assert not (work / "spool.jsonl").exists()
-    assert rest(bot, rest_sender, QUESTION)
-
-
-def r_queued(replies: list) -> bool:
-    return all(r["custom"]["handoff"]["queued"] for r in replies
-               if isinstance(r.get("custom"), dict) and "handoff" in r["custom"])
+    # The REST conversation goes on where it was: the hand-over sent again opens its ticket, and Rasa's tracker
+    # holds what it took, before and after, and nothing of what it refused.
+    replies = rest_answered(bot, rest_sender, ASK_COUNSELLOR)
+    ticket = [r["custom"]["handoff"]["ticket_id"] for r in replies
+              if isinstance(r.get("custom"), dict) and "handoff" in r["custom"]]
+    assert len(ticket) == 1, replies
+    assert tickets_of(bot.database_url, rest_sender) == [(ticket[0], False)]
+    assert tracker_user_texts(bot.database_url, rest_sender) == ["bonjour", ASK_COUNSELLOR]
 
 
 def test_redis_killed_the_person_is_told_their_message_is_kept_and_service_resumes_by_itself(running_stack):
     bot, _, redis_server, _ = running_stack
     window = Window(bot.url)
+    rest_sender = f"storefault-rest-{uuid.uuid4().hex[:12]}"
     status, reply = window.send("bonjour")
     assert answered_normally(status, reply)
+    assert rest(bot, rest_sender, "bonjour")
 
     redis_server.kill()
 
@@ -248,11 +288,13 @@ def test_redis_killed_the_person_is_told_their_message_is_kept_and_service_resum
     assert_french_notice(reply["error"])
     assert "répondre pour le moment" in reply["error"] and "bien enregistré" in reply["error"]
     assert [m["text"] for m in reply["messages"]] == [QUESTION]
-    distress = "j'ai envie d'en finir avec la vie"
+    distress = DISTRESS
     status, reply = window.send(distress, "m-distress")
     assert status == 503 and reply.get("urgent") is True, (status, reply)
-    for number in ("3114", "3018", "119", "112"):
+    for number in NUMBERS:
         assert number in reply["error"], f"no {number} while Redis is down"
+    # The REST channel: not taken (Rasa's answered [], nothing said), said in French.
+    assert_rest_not_taken(bot, rest_sender)
 
     redis_server.start()  # the same port; no bot process restarted
 
@@ -267,4 +309,7 @@ def test_redis_killed_the_person_is_told_their_message_is_kept_and_service_resum
     status, reply = window.history()
     assert [m["text"] for m in reply["messages"] if m["author"] == "user"] == sent
     assert tracker_user_texts(bot.database_url, window.sender) == sent
+
+    rest_answered(bot, rest_sender, QUESTION)
+    assert tracker_user_texts(bot.database_url, rest_sender) == ["bonjour", QUESTION]
 

@@ -36,3 +36,13 @@ def fake_ner(names):
 @pytest.fixture
 def conversation():
     return make_conversation
+
+
+# Five entries of one question each, for the cross-validation's tests (``test_crossval``, ``test_nlu_replay``).
+TOPICS = {
+    "voeux": ("combien de voeux sur parcoursup", "Tu peux formuler 10 vœux."),
+    "cvec": ("combien coute la cvec", "La CVEC coûte 105 €."),
+    "stage": ("combien de semaines de stage en bac pro", "22 semaines de PFMP en bac pro."),
+    "bourse": ("comment demander une bourse de lycee", "La demande se fait sur Scolarité services."),
+    "internat": ("comment avoir une place a l internat", "Demande-la au lycée, les places sont limitées."),
+}

@@ -4,14 +4,7 @@ from knowledge.model import QAPair
 from orientbot.kb import KnowledgeEntry, Variant
 from orientbot.policy import ANSWER, HAND_OVER, Outcome, PatternsOnly
 from orientbot.settings import GateSettings
-
-TOPICS = {
-    "voeux": ("combien de voeux sur parcoursup", "Tu peux formuler 10 vœux."),
-    "cvec": ("combien coute la cvec", "La CVEC coûte 105 €."),
-    "stage": ("combien de semaines de stage en bac pro", "22 semaines de PFMP en bac pro."),
-    "bourse": ("comment demander une bourse de lycee", "La demande se fait sur Scolarité services."),
-    "internat": ("comment avoir une place a l internat", "Demande-la au lycée, les places sont limitées."),
-}
+from tests.knowledge.conftest import TOPICS
 
 
 def corpus():

@@ -161,6 +161,16 @@ def test_fitted_detectors_serve_the_decisions():
     assert not found.is_personal_case("quel bac pour faire infirmier ?")
 
 
+def test_a_lower_threshold_says_where_the_personal_case_classifier_leans():
+    story = "ma candidature a ete refusee alors que mon dossier est bon, je conteste"
+    probability = fit_detectors(build_sets(tiny_messages())).personal_case.probability(story)
+    sure = DetectorSettings(personal_case_threshold=min(probability + 0.01, 1.0), personal_case_unsure_threshold=probability)
+    found = fit_detectors(build_sets(tiny_messages()), sure)
+    assert found.leans_to_a_personal_case(story) and not found.is_personal_case(story)
+    doubtful = DetectorSettings(personal_case_unsure_threshold=min(probability + 0.01, 1.0))
+    assert not fit_detectors(build_sets(tiny_messages()), doubtful).leans_to_a_personal_case(story)
+
+
 def write_root(root, messages):
     generated, nlu = root / detectors.GENERATED, root / detectors.HAND_WRITTEN
     generated.mkdir(parents=True)

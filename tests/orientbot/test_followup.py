@@ -1,4 +1,4 @@
-from orientbot.followup import is_elliptic, standalone_question
+from orientbot.followup import context_of, is_a_question, is_elliptic, standalone_question
 
 
 def test_a_follow_up_that_swaps_the_subject_takes_the_rest_of_the_previous_question():
@@ -12,3 +12,15 @@ def test_a_question_that_stands_alone_or_has_nothing_before_it_is_kept_as_asked(
     long_one = "et en apprentissage ça se passe comment pour trouver une entreprise ?"
     assert not is_elliptic(long_one)  # names its subject and asks a whole question
     assert standalone_question(long_one, "combien de voeux sur parcoursup ?") == (long_one, "")
+
+
+def test_small_talk_is_not_the_previous_question():
+    assert not is_a_question("ok merci") and not is_a_question("Bonjour !") and is_a_question("et en CAP ?")
+    assert context_of(["bonjour", "on peut faire un BTS en alternance ?", "ok merci"]) == "on peut faire un BTS en alternance ?"
+    assert context_of(["merci", "ok"]) == ""
+
+
+def test_a_follow_up_of_a_follow_up_keeps_the_first_subject():
+    earlier = context_of(["comment ça marche l'alternance ?", "et pour un BTS ?"])
+    assert earlier == "l'alternance : et pour un BTS ?"
+    assert standalone_question("et si j'ai 21 ans ?", earlier)[0] == "l'alternance BTS : et si j'ai 21 ans ?"

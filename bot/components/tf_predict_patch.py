@@ -1,0 +1,70 @@
+"""DIET and the ResponseSelector call their compiled prediction graph directly (issue 13), patched at import.
+
+Rasa 3.6 predicts through a ``tf.function`` with an input signature (``RasaModel._rasa_predict``). Each call,
+TensorFlow canonicalises the inputs, looks its graph up in its cache by their specs and checks them again
+before running it: about half of the CPU of a prediction on these small models, twice a message. Here, once
+that ``tf.function`` exists (Rasa makes it on the first prediction), its one graph
+(``get_concrete_function()``: with an input signature there is one) is called with the inputs converted the
+way the ``tf.function`` converts them; inputs that do not fit the signature go through the ``tf.function``
+as before. The graph, the weights and so the outputs are the same (compared on 302 predictions: identical
+arrays, ``tests/bot/test_tf_predict_patch.py`` checks a model of its own).
+
+How it is applied: as ``validation_patch``, imported with ``bot.components`` when the Rasa server loads the
+model. ``ORIENTBOT_DIRECT_TF_PREDICT=0`` leaves Rasa's method in place (to measure the difference).
+"""
+from __future__ import annotations
+
+import os
+from typing import Any, Sequence
+
+import tensorflow as tf
+from rasa.utils.tensorflow.models import RasaModel
+from tensorflow.python.util import nest
+
+ENV_SWITCH = "ORIENTBOT_DIRECT_TF_PREDICT"
+ORIGINAL = RasaModel.__dict__["_rasa_predict"]
+
+
+class DirectPredict:
+    """Stands for the model's ``tf.function``: calls its graph directly when the inputs fit its signature."""
+
+    def __init__(self, function: Any):
+        self.function = function
+        self.graph = function.get_concrete_function()
+        self.specs = nest.flatten(self.graph.structured_input_signature[0])
+
+    def __call__(self, batch_in: Sequence[Any]) -> Any:
+        if len(batch_in) == len(self.specs):
+            tensors = [tf.convert_to_tensor(value, dtype_hint=spec.dtype) for value, spec in zip(batch_in, self.specs)]
+            if all(spec.is_compatible_with(tensor) for spec, tensor in zip(self.specs, tensors)):
+                return self.graph._call_flat(tensors, self.graph.captured_inputs)
+        return self.function(batch_in)  # TensorFlow's own path, its own error
+
+
+def rasa_predict(self: RasaModel, batch_in: Any) -> Any:
+    """``RasaModel._rasa_predict``, with the model's ``tf.function`` called directly once Rasa has made it."""
+    step = self._tf_predict_step
+    if step is not None and not isinstance(step, DirectPredict) and not self._run_eagerly:
+        try:
+            self._tf_predict_step = DirectPredict(step)
+        except Exception:  # a function this patch does not know how to call directly: Rasa's way
+            pass
+    return ORIGINAL(self, batch_in)
+
+
+rasa_predict.orientbot_direct = True  # type: ignore[attr-defined]
+
+
+def install() -> bool:
+    """Puts the patched method in place (idempotent); False when switched off by the environment."""
+    if os.environ.get(ENV_SWITCH, "1").strip().lower() in ("0", "false", "no", "off"):
+        return False
+    RasaModel._rasa_predict = rasa_predict  # type: ignore[assignment]
+    return True
+
+
+def installed() -> bool:
+    return getattr(RasaModel.__dict__["_rasa_predict"], "orientbot_direct", False)
+
+
+install()
