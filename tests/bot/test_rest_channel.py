@@ -147,6 +147,27 @@ def test_with_the_lock_store_down_it_says_so_in_french_where_rasa_said_nothing()
     assert answers[4][:2] == (200, [])  # Rasa's own channel: nothing said
 
 
+def test_a_message_whose_lock_another_worker_removed_is_offered_again():
+    calls = []
+
+    async def handler(incoming):
+        calls.append(incoming.text)
+        if len(calls) == 1:  # as Rasa's LockStore._acquire_lock raises it when the lock vanished
+            raise LockError(f"Could not acquire lock for conversation_id '{incoming.sender_id}'.")
+        await incoming.output_channel.send_response(incoming.sender_id, {"text": "10 vœux"})
+
+    [(status, body, _)] = serve_and_post(agent_with(), handler, [("/webhooks/rest/webhook", message("cb de voeux ?"), None)])
+    assert (status, [m["text"] for m in body]) == (200, ["10 vœux"]) and calls == ["cb de voeux ?"] * 2
+
+    async def always_lost(incoming):
+        calls.append(incoming.text)
+        raise LockError(f"Could not acquire lock for conversation_id '{incoming.sender_id}'.")
+
+    calls.clear()
+    [(status, body, _)] = serve_and_post(agent_with(), always_lost, [("/webhooks/rest/webhook", message("cb ?"), None)])
+    assert status == 503 and len(calls) == 3  # a few tries, then the French "send it again"
+
+
 def test_with_the_tracker_store_down_the_message_is_not_handled_on_an_empty_conversation(caplog):
     handled = []
 
