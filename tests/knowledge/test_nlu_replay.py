@@ -26,7 +26,7 @@ def corpus():
                                       variants=tuple(Variant(p.question, p.conversation_id) for p in pairs)))
     stories = [QAPair(f"story-{k}", f"mon fils a été refusé au lycée numéro {k}, c'est injuste", "Je transmets.",
                       "parent", transferred=True) for k in range(8)]
-    elsewhere = [QAPair(f"oos-{k}", f"quel temps fera-t-il à la plage jour {k}", "Ce n'est pas mon domaine.", "eleve")
+    elsewhere = [QAPair(f"oos-{k}", f"recette du gâteau au chocolat numéro {k}", "Ce n'est pas mon domaine.", "eleve")
                  for k in range(8)]
     lone = [QAPair(f"lone-{k}", f"on peut faire un stage a l etranger en {place} ?", "Oui, avec une convention.",
                    "eleve") for k, place in enumerate(("espagne", "allemagne", "italie", "irlande", "belgique", "suisse",
@@ -65,12 +65,12 @@ def test_a_folds_nlu_data_holds_its_training_conversations_and_no_question_of_it
 
 
 def test_nlu_fallback_is_read_as_out_of_scope_with_the_out_of_scope_confidence():
-    question = Item("quel temps fera-t-il demain", "et a paris ?", "parent", "c1", OUT_OF_SCOPE)
+    question = Item("tu connais un bon film à voir ce week-end", "et en animation ?", "parent", "c1", OUT_OF_SCOPE)
     parse = {"intent": {"name": "nlu_fallback", "confidence": 0.4},
              "intent_ranking": [{"name": "faq", "confidence": 0.35}, {"name": "out_of_scope", "confidence": 0.31}]}
     message = nlu_replay.message_of(question, parse)
     assert (message.intent, message.intent_confidence) == ("out_of_scope", 0.31)
-    assert (message.text, message.audience, message.previous) == (question.question, "parent", "et a paris ?")
+    assert (message.text, message.audience, message.previous) == (question.question, "parent", "et en animation ?")
     sure = nlu_replay.message_of(question, {"intent": {"name": "faq", "confidence": 0.9}})
     assert (sure.intent, sure.intent_confidence) == ("faq", 0.9)
 
