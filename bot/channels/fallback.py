@@ -49,10 +49,10 @@ UNSTORED = {
 # The REST channel keeps no outbox of its own: when the lock store or the tracker store fails, the message is not
 # taken at all (Rasa has no trace of it), and only the person, or their client, can send it again.
 NOT_TAKEN = {
-    "eleve": "Le service est momentanément indisponible : ton message n'a pas pu être pris en compte. Renvoie-le "
+    "eleve": "Le service est momentanément indisponible : ton message n'a pas pu être reçu. Renvoie-le "
              "dans quelques instants, s'il te plaît. Si c'est pressé, tu peux aussi en parler au ou à la psy-EN de "
              "ton lycée ou au CIO de ton secteur.",
-    "parent": "Le service est momentanément indisponible : votre message n'a pas pu être pris en compte. Merci de "
+    "parent": "Le service est momentanément indisponible : votre message n'a pas pu être reçu. Merci de "
               "le renvoyer dans quelques instants. Si c'est pressé, vous pouvez aussi contacter le ou la psy-EN de "
               "l'établissement ou le CIO de votre secteur.",
 }
@@ -60,9 +60,9 @@ NOT_TAKEN = {
 NOT_TAKEN_DISTRESS = {
     "eleve": "Ce que tu écris compte : appelle dès maintenant l'un de ces numéros gratuits : {numbers}. Parles-en "
              "aussi à un adulte de confiance. Le service est momentanément indisponible et ton message n'a pas pu "
-             "être pris en compte : renvoie-le dans quelques instants.",
+             "être reçu : renvoie-le dans quelques instants.",
     "parent": "Ce que vous décrivez compte : appelez dès maintenant l'un de ces numéros gratuits : {numbers}. Le "
-              "service est momentanément indisponible et votre message n'a pas pu être pris en compte : merci de le "
+              "service est momentanément indisponible et votre message n'a pas pu être reçu : merci de le "
               "renvoyer dans quelques instants.",
 }
 

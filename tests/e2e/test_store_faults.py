@@ -162,7 +162,7 @@ def assert_rest_not_taken(bot, sender: str) -> None:
         assert status == 503 and isinstance(reply, list) and len(reply) == 1, (status, reply)
         told = reply[0]["text"]
         assert_french_notice(told)
-        assert "pas pu être pris en compte" in told, told
+        assert "pas pu être reçu" in told, told
         assert all(words in told.lower() for words in send_again[audience]), (audience, told)
         assert ("votre" if audience == "eleve" else "ton message") not in told, (audience, told)
         assert "answer" not in reply[0]["custom"] and "handoff" not in reply[0]["custom"]
@@ -179,7 +179,7 @@ def rest_answered(bot, sender: str, text: str) -> list:
     status, reply = rest_raw(bot, sender, text)
     assert status == 200 and isinstance(reply, list) and reply, (status, reply)
     told = " ".join(r.get("text") or "" for r in reply)
-    assert told.strip() and "pas pu être pris en compte" not in told, reply
+    assert told.strip() and "pas pu être reçu" not in told, reply
     return reply
 
 
