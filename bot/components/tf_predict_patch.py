@@ -14,6 +14,7 @@ model. ``ORIENTBOT_DIRECT_TF_PREDICT=0`` leaves Rasa's method in place (to measu
 """
 from __future__ import annotations
 
+import logging
 import os
 from typing import Any, Sequence
 
@@ -21,6 +22,7 @@ import tensorflow as tf
 from rasa.utils.tensorflow.models import RasaModel
 from tensorflow.python.util import nest
 
+logger = logging.getLogger(__name__)
 ENV_SWITCH = "ORIENTBOT_DIRECT_TF_PREDICT"
 ORIGINAL = RasaModel.__dict__["_rasa_predict"]
 
@@ -44,11 +46,13 @@ class DirectPredict:
 def rasa_predict(self: RasaModel, batch_in: Any) -> Any:
     """``RasaModel._rasa_predict``, with the model's ``tf.function`` called directly once Rasa has made it."""
     step = self._tf_predict_step
-    if step is not None and not isinstance(step, DirectPredict) and not self._run_eagerly:
+    if (step is not None and not isinstance(step, DirectPredict) and not self._run_eagerly
+            and not getattr(self, "_orientbot_direct_refused", False)):
         try:
             self._tf_predict_step = DirectPredict(step)
-        except Exception:  # a function this patch does not know how to call directly: Rasa's way
-            pass
+        except Exception as error:  # a function this patch does not know how to call directly: Rasa's way, said once
+            self._orientbot_direct_refused = True
+            logger.warning("DIET's prediction goes through tf.function as in Rasa: %s", error)
     return ORIGINAL(self, batch_in)
 
 
