@@ -20,7 +20,7 @@ from tqdm import tqdm
 
 from knowledge import corpus, nlu_replay, tune
 from knowledge.anonymise import spacy_ner
-from knowledge.crossval import draws_lines, headline, items_of, replay, report_lines, served_model
+from knowledge.crossval import draws_lines, headline, items_of, replay, report_lines, risk_shape, served_model
 from knowledge.export import stale_files, write
 from knowledge.load import load_corpus, transcript_files
 from knowledge.pipeline import build_knowledge, store
@@ -49,7 +49,7 @@ def cross_validate(result, settings, *, progress, features=FEATURES, draws=1):
             for draw in range(draws)]
     replayed = runs[0]
     if draws > 1:
-        replayed.served = served_model(runs, budget=budget, features=features)
+        replayed.served = served_model(runs, budget=budget, features=features, shape=risk_shape(settings.gate))
     lines = report_lines(replayed, budget)
     if draws > 1:
         lines += [""] + draws_lines([headline(run) for run in runs])

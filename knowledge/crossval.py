@@ -175,6 +175,7 @@ def replay(items: Sequence[Item], entries: Sequence[KnowledgeEntry], settings: G
     measure what one brings); ``draw``: which entries the folds hold out (``make_folds``); ``messages``: what
     the policy reads of item i when NLU parsed it (its intent; ``knowledge.nlu_replay``), else the item with no intent."""
     folds = make_folds(items, entries, detectors_for, draw=draw, weights=weights)
+    shape = risk_shape(settings)
     reader = AnswerPolicy(settings, None)
     for fold in progress(folds, desc="folds"):
         for i in fold.test:
@@ -191,15 +192,16 @@ def replay(items: Sequence[Item], entries: Sequence[KnowledgeEntry], settings: G
     # Out-of-fold probabilities, each from a model fitted on the other folds.
     probabilities: Dict[int, float] = {}
     for k, fold in enumerate(folds):
-        model = _fit(folds, exclude={k}, threshold=0.5, names=features)
+        model = _fit(folds, exclude={k}, threshold=0.5, names=features, shape=shape)
         probabilities.update({i: model.probability(v) for i, v in fold.values.items()})
     right = {i: r for fold in folds for i, r in fold.right.items()}
     outcomes: List[object] = [None] * len(items)
     thresholds = []
     for k, fold in enumerate(folds):
-        threshold, follow_up_threshold = _nested_thresholds(folds, items, k, budget, features)
+        threshold, follow_up_threshold = _nested_thresholds(folds, items, k, budget, features, shape)
         thresholds.append((threshold, follow_up_threshold))
-        model = _fit(folds, exclude={k}, threshold=threshold, follow_up_threshold=follow_up_threshold, names=features)
+        model = _fit(folds, exclude={k}, threshold=threshold, follow_up_threshold=follow_up_threshold, names=features,
+                     shape=shape)
         policy = AnswerPolicy(settings, model, fold.detectors)
         knowledge = InMemoryKnowledgeBase(tuple(fold.entries.values()))
         for i in fold.test:
@@ -209,11 +211,16 @@ def replay(items: Sequence[Item], entries: Sequence[KnowledgeEntry], settings: G
     answerable = sum(1 for fold in folds for i in fold.test if items[i].gold in fold.entries)
     result = Replay(list(items), outcomes, probabilities, right, thresholds, None, answerable,
                     {i: v for fold in folds for i, v in fold.values.items()})
-    result.served = served_model([result], budget=budget, features=features)
+    result.served = served_model([result], budget=budget, features=features, shape=shape)
     return result
 
 
-def served_model(runs: Sequence[Replay], *, budget: float, features: Sequence[str] = risk.FEATURES) -> risk.RiskModel:
+def risk_shape(settings: GateSettings) -> risk.Shape:
+    return risk.Shape(knots=settings.risk_spline_knots, regularisation=settings.risk_regularisation)
+
+
+def served_model(runs: Sequence[Replay], *, budget: float, features: Sequence[str] = risk.FEATURES,
+                 shape: risk.Shape = risk.Shape()) -> risk.RiskModel:
     """The risk model served: fitted on the out-of-fold features of every run (draw), its operating points
     chosen on their pooled out-of-fold probabilities.
 
@@ -235,10 +242,10 @@ def served_model(runs: Sequence[Replay], *, budget: float, features: Sequence[st
                 "crossval_wrong_rate": round(float(np.mean([q.rate(q.wrong) for q in questions])), 4),
                 "crossval_answer_rate": round(float(np.mean([q.rate(q.answered) for q in questions])), 4)}
     return risk.fit(rows, labels, threshold=threshold, follow_up_threshold=follow_up_threshold, names=features,
-                    measured=measured)
+                    measured=measured, shape=shape)
 
 
-def _fit(folds: Sequence[Fold], *, exclude: set, threshold: float, names: Sequence[str],
+def _fit(folds: Sequence[Fold], *, exclude: set, threshold: float, names: Sequence[str], shape: risk.Shape,
          follow_up_threshold: Optional[float] = None, measured: Optional[Dict[str, float]] = None) -> risk.RiskModel:
     rows, labels = [], []
     for k, fold in enumerate(folds):
@@ -248,17 +255,17 @@ def _fit(folds: Sequence[Fold], *, exclude: set, threshold: float, names: Sequen
             rows.append(values)
             labels.append(bool(fold.right[i]))
     return risk.fit(rows, labels, threshold=threshold, follow_up_threshold=follow_up_threshold, names=names,
-                    measured=measured)
+                    measured=measured, shape=shape)
 
 
 def _nested_thresholds(folds: Sequence[Fold], items: Sequence[Item], k: int, budget: float,
-                       names: Sequence[str]) -> Tuple[float, float]:
+                       names: Sequence[str], shape: risk.Shape) -> Tuple[float, float]:
     """The operating points for fold k (standalone, follow-up), chosen on the other folds' out-of-fold probabilities."""
     probabilities, right, follow_ups = [], [], []
     for j, fold in enumerate(folds):
         if j == k:
             continue
-        model = _fit(folds, exclude={k, j}, threshold=0.5, names=names)
+        model = _fit(folds, exclude={k, j}, threshold=0.5, names=names, shape=shape)
         for i, r in fold.right.items():
             probabilities.append(model.probability(fold.values[i]) if i in fold.values else 0.0)
             right.append(r)

@@ -43,3 +43,24 @@ def test_follow_ups_get_an_operating_point_of_their_own():
                       intercept=0.0, threshold=0.4, follow_up_threshold=0.6)
     standalone = {name: 0.0 for name in FEATURES}
     assert model.answers(standalone) and not model.answers({**standalone, "follow_up": 1.0})  # p = 0.5
+
+
+def test_a_spline_model_follows_a_bump_that_one_straight_weight_cannot_and_survives_a_round_trip(tmp_path):
+    from orientbot.risk import Shape
+
+    rows, right = [], []
+    for i in range(300):
+        score = i / 300
+        rows.append({name: (score if name == "score" else float(i % 2) if name == "parent" else 0.5)
+                     for name in FEATURES})
+        right.append(0.4 < score < 0.7)  # right only in a middle band of scores
+    middle, edge = ({**rows[0], "score": s} for s in (0.55, 0.95))
+    straight = fit(rows, right)
+    curved = fit(rows, right, shape=Shape(knots=5, regularisation=1.0))
+    assert straight.probability(middle) - straight.probability(edge) < 0.2
+    assert curved.probability(middle) > 0.6 > 0.2 > curved.probability(edge)
+    # A flag ("parent") keeps one straight weight; the score gets knots.
+    assert curved.knots[curved.names.index("parent")] == () and len(curved.knots[curved.names.index("score")]) == 5
+    curved.save(tmp_path / "risk.json")
+    again = RiskModel.load(tmp_path / "risk.json")
+    assert again == curved and again.probability(middle) == curved.probability(middle)
