@@ -33,6 +33,7 @@ from knowledge.checks import (
     REFERS_TO_EARLIER,
     REST_IS_RIGHT,
     answer_defects,
+    is_gender_marked,
     stand_alone,
 )
 from knowledge.model import Cluster, QAPair
@@ -315,8 +316,14 @@ def _ranked_candidates(cluster: Cluster) -> List[Candidate]:
     vectors = _vectors(answers, analyzer="word", ngram_range=(1, 2))
     # Rounded: answers equally typical are ordered by their text, not by the last bits of a float sum.
     typicality = np.round(np.asarray(vectors @ vectors.sum(axis=0).T).ravel() / len(answers), 9)
+    expiry = [valid_until(clean_answer(p.answer)) for p in cluster.pairs]
+    lasting = None if None in expiry else max(expiry)
+    # An answer whose dates expire before another candidate's (or one with no date) loses as much as a placeholder
+    # does: once its campaign is past only its undated sentences are served, while the other answer still holds.
+    dated_out = [e is not None and (lasting is None or e < lasting) for e in expiry]
     ranked = sorted(
-        range(len(cluster.pairs)), key=lambda i: (-_answer_quality(cluster.pairs[i], typicality[i]), cluster.pairs[i].answer)
+        range(len(cluster.pairs)),
+        key=lambda i: (-_answer_quality(cluster.pairs[i], typicality[i]) + 0.5 * dated_out[i], cluster.pairs[i].answer)
     )
     return [_candidate(cluster.pairs[i]) for i in ranked]
 
@@ -419,8 +426,10 @@ def _keywords(cluster: Cluster, limit: int = 6) -> List[str]:
     return sorted(counts, key=lambda w: (-counts[w], w))[:limit]
 
 
-# How a question shows its asker: a student's "je", a parent's "mon fils", or no one ("Combien de vœux… ?").
-_PARENT_VOICE = re.compile(r"(?i)\b(mon|ma|notre|nos|mes) (fils|fille|enfants?|ado|adolescente?|gar[çc]on)\b")
+# How a question shows its asker: a student's "je", a parent's "mon fils" or the family's "nous" ("Quels recours
+# avons-nous ?"; a student says "on"), or no one ("Combien de vœux… ?").
+_PARENT_VOICE = re.compile(r"(?i)\b(mon|ma|notre|nos|mes) (fils|fille|enfants?|ado|adolescente?|gar[çc]on)\b|"
+                           r"\b(?:nous|notre|nos)\b")
 _FIRST_PERSON = re.compile(r"(?i)\b(je|j'|moi|mon|ma|mes|me|m'|nous|notre|nos)\b|\bj['’]")
 _SECOND_PERSON = re.compile(r"(?i)\b(tu|te|toi|ton|ta|tes|vous|votre|vos)\b|\bt['’]")
 # Texting spellings that a button must not show ("cb de voeux", "jsp", "c koi"): the normaliser's table, and
@@ -607,19 +616,98 @@ def misspelt_words(text: str, spelling: Spelling) -> List[str]:
     return found
 
 
+_FIRST_PERSON_SUBJECTS = {"je", "j'", "moi"}
+_SAYS_JE = re.compile(r"(?i)\bje\b|\bj['’]")
+
+
+def _carries_the_askers_gender(text: str) -> bool:
+    """"Je suis boursière", "je suis bloquée", "je serai payé": an attribute of "je" with two forms (not "interne").
+
+    Read with spaCy for what agrees with "je"; whether the word has two forms is read from its spelling (the tagger
+    gives "boursier" as feminine): a feminine ending, or a masculine one without the "-e" both genders share.
+    """
+    for token in parse(text):
+        if not any(child.dep_.startswith(("cop", "aux:pass")) for child in token.children):
+            continue
+        if not any(child.dep_.startswith("nsubj") and child.lower_ in _FIRST_PERSON_SUBJECTS for child in token.children):
+            continue
+        if any(_has_two_forms(word) for word in [token, *(child for child in token.children if child.dep_ == "conj")]):
+            return True
+    # "Pas boursière, est-ce que je peux… ?": a feminine adjective set before the question, about its "je".
+    opening = re.split(r"[,:]", text, maxsplit=1)[0]
+    return opening != text and bool(_SAYS_JE.search(text)) and any(
+        is_gender_marked(token.text) and (token.pos_ == "ADJ" or token.morph.get("VerbForm") == ["Part"])
+        and not token.morph.get("NumType") for token in parse(opening))
+
+
+def _has_two_forms(word) -> bool:
+    if not word.is_alpha or word.morph.get("VerbForm") == ["Fin"] or word.pos_ not in ("ADJ", "NOUN", "VERB"):
+        return False
+    masculine_form = word.pos_ == "ADJ" or word.morph.get("VerbForm") == ["Part"]
+    return is_gender_marked(word.text) or (masculine_form and not word.lower_.endswith(("e", "es")))
+
+
+_QUESTION_WORDS = {"quel", "quelle", "quels", "quelles", "combien", "comment", "quand", "où", "pourquoi", "qui", "quoi",
+                   "que", "qu'"}
+_POSSESSIVES = {"sa", "son", "ses", "leur", "leurs"}
+
+
+def _leans_on_the_conversation(text: str) -> bool:
+    """A question that only the asker's conversation made clear: "Quels sont ses droits ?" (whose?), "Le 15 septembre
+    un an ?" (figures with no verb, no question word, no pronoun: they answer a figure said before)."""
+    tokens = list(parse(text))
+    for i, token in enumerate(tokens):
+        if token.lower_ in _POSSESSIVES and not any(t.pos_ in ("NOUN", "PROPN") for t in tokens[:i]):
+            return True
+    # After a subject folded in front ("Stage 3e : La convention ?"), the question is what follows the colon.
+    asked = [t for t in tokens if t.idx > text.rfind(" : ")]
+    # The tagger misses some verbs of spoken questions ("Les sous-vœux ça compte… ?"): a pronoun shows a clause.
+    return any(t.like_num for t in asked) and not any(
+        t.pos_ in ("VERB", "AUX", "PRON") or t.lower_ in _QUESTION_WORDS for t in asked)
+
+
+_PLACE_PREPOSITIONS = {"à", "a", "au", "chez"}
+
+
+def _names_what_the_kb_does_not(text: str, spelling: Spelling) -> bool:
+    """A name the KB's answers never use: a school ("…existe pas a escoffier ?"), a town, a person. Capitalised
+    inside the question, or unknown to spaCy after "à"/"chez"; written nowhere in the answers (acronyms are left)."""
+    tokens = list(parse(text))
+    for i, token in enumerate(tokens):
+        word = token.text
+        if not token.is_alpha or word.isupper() or word.lower() in spelling.known or fold_accents(word.lower()) in spelling.forms:
+            continue
+        after_a_preposition = i > 0 and tokens[i - 1].lower_ in _PLACE_PREPOSITIONS and token.is_oov
+        if (i and word[:1].isupper()) or after_a_preposition:
+            return True
+    return False
+
+
+def _unfit_for(candidate: TitleCandidate, audience: str, spelling: Spelling) -> bool:
+    """A title no one else can be shown: one asker's gender, a parent's words on a student's button, a name.
+
+    Ranked just after the questions that need their conversation, which are worse; an entry whose every question
+    is unfit still shows the least bad one.
+    """
+    text = candidate.text
+    return (_carries_the_askers_gender(text) or (audience == "eleve" and candidate.voice == "parent")
+            or _names_what_the_kb_does_not(text, spelling))
+
+
 def _title_cost(candidate: TitleCandidate, audience: str, keywords: set, spelling: Spelling) -> tuple:
     text = candidate.text
     wrong_voice = candidate.voice == ("parent" if audience == "eleve" else "student")
     on_topic = len(keywords.intersection(normalise(text).split())) >= 2
     return (
         bool(PLACEHOLDER.search(text) or LOCAL_DETAIL.search(text)),
-        _needs_context(text) or bool(_FOLLOWS_ON.match(text)),
+        _needs_context(text) or bool(_FOLLOWS_ON.match(text)) or _leans_on_the_conversation(text),
         # A follow-up completed with the subject of the asker's previous question, when that subject is not what
         # the entry is asked about: "Licence socio : ça prend combien de temps ?" over an answer on returning to
         # training. A button must not promise what the answer does not say.
         candidate.completed and not on_topic,
         _speaks_of_someone_unnamed(text),
         _stands_for_something_unsaid(text),
+        _unfit_for(candidate, audience, spelling),
         not reads_as_a_question(text),
         bool(misspelt_words(text, spelling)),
         bool(_COLLOQUIAL.search(text)),

@@ -97,3 +97,57 @@ def test_more_answers_that_need_their_question(text, code):
 def test_reply_words_and_reactions_are_dropped_together():
     assert stand_alone("Oui, c'est envisageable. Le dossier se dépose directement auprès de l'université visée.") == (
         "Le dossier se dépose directement auprès de l'université visée.")
+
+
+# Each new defect: a sentence that shows it, and the same sentence put right, which must pass.
+@pytest.mark.parametrize("flawed, sound, code", [
+    # 1. An "il"/"elle" for someone the answer never names (the asker's child, after "votre fils" -> "votre enfant").
+    ("Le dossier se dépose en mars. Elle peut ensuite suivre sa demande en ligne.",
+     "La demande se dépose en mars. Elle peut ensuite être suivie en ligne.", "no_antecedent"),
+    ("Votre enfant dépose son dossier en mars, puis elle suit sa demande en ligne.",
+     "Votre enfant dépose son dossier en mars, puis il suit sa demande en ligne.", "no_antecedent"),
+    ("Pour la licence, il doit faire son inscription administrative en juillet.",
+     "Pour la licence, il faut faire son inscription administrative en juillet.", "no_antecedent"),
+    # 2. A feminine word agreeing with the student addressed, or with the parent's child.
+    ("Pour entrer au CFA, il te faut être acceptée par une entreprise.",
+     "Pour entrer au CFA, il te faut être accepté par une entreprise.", "gendered"),
+    ("Pendant la période en entreprise, tu n'es pas salariée du garage.",
+     "Pendant la période en entreprise, tu n'es pas salarié du garage.", "gendered"),
+    ("Signalez au lycée que votre enfant est boursière depuis la rentrée.",
+     "Signalez au lycée que votre enfant est boursier depuis la rentrée.", "gendered"),
+    # 3. A sentence whose subject (a first name) was taken away.
+    ("Le contrat se signe en mai. Ne commencerait donc pas avant juin.",
+     "Le contrat se signe en mai. Le stage ne commencerait donc pas avant juin.", "fragment"),
+    # 5. The asker's age or situation, wherever it stands.
+    ("Le service civique est ouvert jusqu'à 25 ans. À 23 ans, c'est donc jouable.",
+     "Le service civique est ouvert jusqu'à 25 ans. À partir de 26 ans, c'est fermé.", "personal_detail"),
+    ("Comme tu as moins de 16 ans, l'inscription au CNED est gratuite.",
+     "Si tu as moins de 16 ans, l'inscription au CNED est gratuite.", "personal_detail"),
+    ("Comme ta formation a débuté en octobre, le délai court jusqu'en janvier.",
+     "Quand la formation a débuté en octobre, le délai court jusqu'en janvier.", "personal_detail"),
+    ("La prime va aux internes boursiers, et c'est le cas de votre enfant.",
+     "La prime va aux internes boursiers, si c'est le cas de votre enfant.", "personal_detail"),
+    # 6. A first clause that answers the original question instead of stating the rule.
+    ("Sans doute pas. La bourse se demande chaque année avant la fin mai.",
+     "La bourse se demande chaque année avant la fin mai.", "replies_to_earlier"),
+    ("Plus tout à fait : la saisie des vœux ferme à la mi-mars.",
+     "Attention : la saisie des vœux ferme à la mi-mars.", "replies_to_earlier"),
+    ("C'est gratuit ! Le centre reçoit les familles sur rendez-vous.",
+     "Le centre est gratuit et reçoit les familles sur rendez-vous.", "replies_to_earlier"),
+    ("Et oui, la bourse se redemande à chaque rentrée.",
+     "La bourse se redemande à chaque rentrée.", "replies_to_earlier"),
+])
+def test_each_new_defect_and_the_same_answer_put_right(flawed, sound, code):
+    assert code in codes(flawed)
+    assert code not in codes(sound)
+
+
+def test_what_the_new_checks_must_leave_alone():
+    # An imperative spelt like the third person, a plural whose subject follows, an "il" that stands for no one.
+    assert codes("Le dossier ferme en mai. N'attends pas la fin du mois pour le remplir.") == []
+    assert codes("La prépa publique est gratuite. Restent les frais d'internat et de concours.") == []
+    assert codes("La CVEC est due chaque année. Il est encore temps de la payer avant l'inscription.") == []
+    # A pronoun that goes on about a noun two sentences back, through an earlier pronoun.
+    assert codes("La région finance la carte de car. Elle vaut toute l'année scolaire. Elle se retire au lycée.") == []
+    # A noun that names what the verbless opening speaks of is not a reply.
+    assert codes("La mention compte beaucoup : les bacheliers pro avec mention sont admis de droit en BTS.") == []

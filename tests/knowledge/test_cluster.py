@@ -274,3 +274,52 @@ def test_the_graph_of_close_pairs_is_the_same_whatever_the_blocks(monkeypatch):
     whole = cluster._close_pairs(q, q, 0.4, 0.5)
     monkeypatch.setattr(cluster, "_GRAPH_ROWS", 7)
     assert (cluster._close_pairs(q, q, 0.4, 0.5) != whole).nnz == 0
+
+
+def test_a_title_does_not_carry_the_askers_gender():
+    from knowledge.cluster import _carries_the_askers_gender
+
+    assert _carries_the_askers_gender("Je suis déléguée de classe, je peux assister au conseil ?")
+    assert not _carries_the_askers_gender("Je suis élève de seconde, je peux assister au conseil ?")
+    assert _carries_the_askers_gender("Je serai payé combien en première année de contrat ?")
+    assert not _carries_the_askers_gender("Je gagnerai combien en première année de contrat ?")
+    assert _carries_the_askers_gender("Pas boursière, est-ce que je peux demander une chambre ?")
+    assert not _carries_the_askers_gender("Pas de bourse, est-ce que je peux demander une chambre ?")
+
+
+def test_a_title_that_needs_the_conversation_or_names_a_school_is_unfit():
+    from knowledge.cluster import Spelling, _leans_on_the_conversation, _names_what_the_kb_does_not
+
+    assert _leans_on_the_conversation("Quels sont ses droits ?")
+    assert not _leans_on_the_conversation("Quels sont les droits d'un apprenti ?")
+    assert _leans_on_the_conversation("Le 10 mars un an ?")
+    assert not _leans_on_the_conversation("Le contrat dure-t-il un an ?")
+    kb = Spelling(known=frozenset({"lycée", "spécialité", "existe", "la", "pas", "au", "à"}))
+    assert _names_what_the_kb_does_not("La spécialité existe pas a kerbrunoc ?", kb)
+    assert not _names_what_the_kb_does_not("La spécialité existe pas au lycée ?", kb)
+
+
+def test_a_student_button_never_shows_a_parents_words():
+    from knowledge.cluster import Cluster, titles
+
+    allocation = "L'allocation de stage est calculée sur les jours réellement faits : une absence la réduit."
+    cluster = Cluster(pairs=(
+        pair("Si notre fils rate deux jours de stage, l'allocation est-elle réduite ?", allocation, "parent", cid="a"),
+        pair("Si je rate deux jours de stage pour bosser, l'allocation est réduite ?", allocation, cid="b"),
+    ))
+    student, parent = titles(cluster)
+    # Worse spelt ("bosser"), which ranked it below the parent's question; but in a student's words.
+    assert student == "Si je rate deux jours de stage pour bosser, l'allocation est réduite ?"
+    assert parent == "Si notre fils rate deux jours de stage, l'allocation est-elle réduite ?"
+
+
+def test_an_answer_whose_campaign_dates_expire_first_gives_way_to_one_that_lasts():
+    dated = ("Les vœux se formulent sur Parcoursup du 15 janvier au 13 mars 2025, puis tu confirmes chacun "
+             "avant le 2 avril 2025 en complétant ton dossier.")
+    lasting = "Les vœux se formulent sur Parcoursup de mi-janvier à mi-mars, puis tu confirmes chacun avant début avril."
+    pairs = [pair("jusqu'a quand on fait les voeux ?", dated, cid="a", validated=True),
+             pair("c quand la date limite des voeux parcoursup ?", dated, cid="b"),
+             pair("les voeux parcoursup c'est jusqu'a quand ?", lasting, cid="c")]
+    [entry] = build_entries(cluster_pairs(pairs, threshold=0.95).clusters)
+    # The dated answer is the more typical and the validated one: without the expiry it wins.
+    assert entry.answer_eleve == lasting and entry.valid_until is None
