@@ -120,7 +120,7 @@ class DetectorSettings:
 
 @dataclass(frozen=True)
 class ChatSettings:
-    """The chat window's channel (``bot/channels/chat.py``), and the REST channel's limit (``bot/channels/rest.py``)."""
+    """The chat window's channel (``bot/channels/chat.py``) and the REST channel's limits (``bot/channels/rest.py``)."""
 
     long_poll_seconds: int = 25
     # Rate limits (sliding window of one minute, ``bot/channels/guard.py``): counted in Redis at
@@ -136,6 +136,11 @@ class ChatSettings:
     # what one 2-core server answers. Loopback is not counted: the machine's own tools (`make bench` offers 40
     # msg/s, `make eval`, load.py); behind a proxy, Sanic must read the client's address from it (docs/deploy.md).
     rest_messages_per_minute_per_address: int = 1200
+    # POST /webhooks/rest/webhook per sender id, whatever its address (0: none): one address (a school's NAT, an
+    # ENT's proxy) hides many pupils, and one sender id may write from many addresses. A person typing cannot send
+    # more than a message every 2 s, so 30 a minute stops only a program. Loopback is not counted either: the
+    # machine's own tools may write faster in one conversation (load.py's closed loop: one sender per client).
+    rest_messages_per_minute_per_sender: int = 30
 
 
 @dataclass(frozen=True)

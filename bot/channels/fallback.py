@@ -5,7 +5,8 @@ Owns, for the chat window's channel (``bot/channels/chat.py``) and our REST chan
 * the replies given when the bot could not answer a message, or a store could not take it: French, in the
   person's register (tu for ``eleve``, vous for ``parent``), with every emergency number at once when the message
   shows distress (``orientbot.safety``, ``orientbot.emergency``), whatever else is down;
-* the kind 429 of the rate limits (``bot.channels.guard``) and the client address they count;
+* the kind 429 of the rate limits (``bot.channels.guard``), in the person's register for the REST channel, and
+  the client address they count;
 * the ping Rasa's SQL tracker store needs after its database restarts (``orientbot.db.ping_on_checkout``).
 """
 from __future__ import annotations
@@ -97,13 +98,39 @@ def not_taken_reply(text: Any, audience: Any) -> Dict[str, Any]:
     return fallback_reply(text, audience, NOT_TAKEN, "unstored", distress=NOT_TAKEN_DISTRESS)
 
 
-def too_many(retry_after: int) -> HTTPResponse:
-    """The rate limits' refusal: a kind French 429 with ``Retry-After``."""
+# The REST channel's refusal keeps nothing either (the chat window's outbox sends its message again by itself): the
+# person is told, in their register, that this message was not received and when to send it again.
+RESEND_LATER = {
+    "eleve": "Beaucoup de messages sont arrivés en peu de temps : ton message n'a pas pu être reçu. Renvoie-le "
+             "dans {wait}, s'il te plaît.",
+    "parent": "Beaucoup de messages sont arrivés en peu de temps : votre message n'a pas pu être reçu. Merci de "
+              "le renvoyer dans {wait}.",
+}
+# A refused message that shows distress: the numbers first, as when a store fails.
+RESEND_LATER_DISTRESS = {
+    "eleve": "Ce que tu écris compte : appelle dès maintenant l'un de ces numéros gratuits : {numbers}. Parles-en "
+             "aussi à un adulte de confiance. ",
+    "parent": "Ce que vous décrivez compte : appelez dès maintenant l'un de ces numéros gratuits : {numbers}. ",
+}
+
+
+def too_many(retry_after: int, text: Any = None, audience: Any = None, *, resend: bool = False) -> HTTPResponse:
+    """The rate limits' refusal: a kind French 429 with ``Retry-After``.
+
+    ``resend`` (the REST channel, which keeps nothing of a refused message): "send it again in …", in the
+    person's register, every emergency number first (and ``urgent``) when ``text`` shows distress.
+    """
     wait = "une minute" if retry_after >= 50 else f"{retry_after} seconde{'s' if retry_after > 1 else ''}"
-    return response.json(
-        {"error": f"Beaucoup de messages en peu de temps : merci de patienter {wait} avant de réessayer. "
-                  "Rien de ce qui a été écrit n'est perdu.", "retry_after": retry_after},
-        status=429, headers={"Retry-After": str(retry_after)})
+    body: Dict[str, Any] = {
+        "error": f"Beaucoup de messages en peu de temps : merci de patienter {wait} avant de réessayer. "
+                 "Rien de ce qui a été écrit n'est perdu.", "retry_after": retry_after}
+    if resend:
+        register = register_of(audience)
+        body["error"] = RESEND_LATER[register].format(wait=wait)
+        if isinstance(text, str) and detect_distress(text) is not None:
+            numbers = RESEND_LATER_DISTRESS[register].format(numbers=emergency.numbers_sentence())
+            body.update(error=numbers + body["error"], urgent=True)
+    return response.json(body, status=429, headers={"Retry-After": str(retry_after)})
 
 
 def client_address(request: Request) -> str:

@@ -10,10 +10,10 @@ Owns the per-conversation secret of ``bot/channels/chat.py`` and the rate limits
   ``ORIENTBOT_PRIVACY_TOKEN_KEY``), else from ``privacy.token_key_file``, generated there (mode 600) on
   first use;
 * the rate limits: a sliding window of one minute per sender and per client address (and the retrieval page's
-  guesses, and the REST channel's messages, per address). With a Redis URL (``serve.lock_store_url``, the lock
-  store's: the Rasa workers and servers of a deployment share it already) the hits are counted in Redis, so that
-  N workers do not give a client N times the limit; when Redis does not answer, each process counts in memory
-  (said once in the log) and tries Redis again every few seconds.
+  guesses per address, and the REST channel's messages per sender id and per address). With a Redis URL
+  (``serve.lock_store_url``, the lock store's: the Rasa workers and servers of a deployment share it already) the
+  hits are counted in Redis, so that N workers do not give a client N times the limit; when Redis does not
+  answer, each process counts in memory (said once in the log) and tries Redis again every few seconds.
 """
 from __future__ import annotations
 
@@ -133,7 +133,7 @@ class SharedCounts:
         with self._lock:
             if self._retry_at is not None and self._now() < self._retry_at:
                 return None
-        if len(key) > 128:  # a key is an address or a checked sender id; anything longer is hashed, not stored
+        if len(key) > 128:  # a key is an address or a sender id; anything longer is hashed, not stored
             key = hashlib.sha256(key.encode("utf-8")).hexdigest()
         try:
             waited = int(self._take()(keys=[f"{self.prefix}:{window}:{key}"],

@@ -86,6 +86,28 @@ def test_the_chat_limits_per_sender_and_address_hold_across_workers(prefix):
     assert limits[1].check_address("message", "10.0.0.9") is None
 
 
+def test_the_rest_channels_limit_per_sender_is_one_for_every_worker_and_apart_from_the_address(monkeypatch,
+                                                                                                redis_client):
+    from bot.channels.rest import GuardedRestInput
+
+    database_url = f"sqlite:////tmp/orientbot-test-{uuid.uuid4().hex}.db"  # this test's own keys' prefix
+    monkeypatch.setenv("ORIENTBOT_SERVE_LOCK_STORE_URL", REDIS_URL)
+    monkeypatch.setenv("ORIENTBOT_DATABASE_URL", database_url)
+    monkeypatch.setenv("ORIENTBOT_CHAT_REST_MESSAGES_PER_MINUTE_PER_SENDER", "3")
+    prefix = shared_counts(REDIS_URL, database_url).prefix
+    try:
+        # Two Rasa workers' channels, one sender writing from a new address each time.
+        by_sender = [GuardedRestInput()._sender_and_address_limits()[0] for _ in range(2)]
+        assert [by_sender[i % 2].take("flood") for i in range(3)] == [None] * 3
+        assert all(1 <= by_sender[i % 2].take("flood") <= 60 for i in range(2))
+        assert redis_client.zcard(f"{prefix}:rest-sender:flood") == 3
+        assert by_sender[1].take("other") is None  # another sender
+        assert GuardedRestInput()._sender_and_address_limits()[1].take("flood") is None  # the addresses' own count
+    finally:
+        for key in redis_client.scan_iter(match=f"{prefix}:*"):
+            redis_client.delete(key)
+
+
 def test_a_deployment_is_keyed_by_its_database_and_no_url_means_memory():
     assert shared_counts("", "sqlite:///var/orientbot.db") is None
     one = shared_counts(REDIS_URL, "postgresql://db/orientbot")

@@ -1,8 +1,9 @@
 """Our REST channel (``bot.channels.rest``) on a Sanic server of its own, with a stand-in for the agent.
 
 Rasa's ``RestInput`` is served beside it (``/webhooks/rasa/…``) on the same stand-in: with the stores fine both
-answer alike; a failed lock store or tracker store gets our French 503 where Rasa's answered ``[]`` or went on
-with an empty conversation. The real stack, with real stores killed, is ``tests/e2e/test_store_faults.py``.
+answer alike, streamed or not; a failed lock store or tracker store gets our French 503 where Rasa's answered
+``[]``, went on with an empty conversation, or (streamed) never ended. The real stack, with real stores killed, is
+``tests/e2e/test_store_faults.py``.
 """
 from __future__ import annotations
 
@@ -64,14 +65,22 @@ def serve_and_post(agent, handler, requests, *, real_ip_header=False):
                 for path, body, headers in requests:
                     method = session.post if body is not None else session.get
                     async with method(f"http://127.0.0.1:{port}{path}", data=json.dumps(body) if body is not None
-                                      else None, headers=headers or {}) as reply:
-                        answers.append((reply.status, await reply.json(content_type=None), dict(reply.headers)))
+                                      else None, headers=headers or {},
+                                      timeout=aiohttp.ClientTimeout(total=10)) as reply:
+                        answers.append((reply.status, parsed(reply, await reply.text()), dict(reply.headers)))
         finally:
             server.close()
             await server.wait_closed()
         return answers
 
     return asyncio.run(run())
+
+
+def parsed(reply, body):
+    """A JSON reply, or a stream's lines (one JSON reply each, as Rasa's ``stream_response`` writes them)."""
+    if reply.content_type == "text/event-stream":
+        return [json.loads(line) for line in body.splitlines()]
+    return json.loads(body)
 
 
 def message(text, audience="eleve", sender="s-1"):
@@ -201,7 +210,107 @@ def test_messages_are_limited_per_client_address_but_not_from_loopback(monkeypat
         real_ip_header=True)
     assert [status for status, _, _ in answers] == [200, 200, 429, 200, 200, 200, 200, 200]
     _, refused, headers = answers[2]
-    assert "merci de patienter" in refused["error"] and 1 <= int(headers["Retry-After"]) <= 60
+    assert "n'a pas pu être reçu" in refused["error"] and 1 <= int(headers["Retry-After"]) <= 60
+
+
+STREAM = "/webhooks/rest/webhook?stream=true"
+
+
+def test_a_stream_with_the_stores_fine_answers_as_rasa_streams():
+    async def handler(incoming):
+        await incoming.output_channel.send_response(incoming.sender_id, {"text": "10 vœux"})
+        await incoming.output_channel.send_response(incoming.sender_id, {"text": "Autre chose ?"})
+
+    (ours, ours_lines, ours_headers), (rasa, rasa_lines, _) = serve_and_post(agent_with(), handler, [
+        (STREAM, message("cb de voeux ?"), None),
+        ("/webhooks/rasa/webhook?stream=true", message("cb de voeux ?"), None)])
+    assert ours == rasa == 200 and ours_lines == rasa_lines
+    assert [line["text"] for line in ours_lines] == ["10 vœux", "Autre chose ?"]
+    assert ours_headers["Content-Type"].startswith("text/event-stream")
+
+
+def test_a_stream_with_a_store_down_gets_the_same_french_503_before_it_opens():
+    async def lock_down(incoming):
+        lock_store_down()
+
+    answers = serve_and_post(agent_with(), lock_down, [
+        (STREAM, message("c'est quoi la cvec ?"), None),
+        (STREAM, message("Quand ouvre Parcoursup ?", audience="parent"), None),
+        (STREAM, message("j'ai envie d'en finir avec la vie"), None)])
+    assert_french_not_taken(*answers[0][:2], register="tu")
+    assert_french_not_taken(*answers[1][:2], register="vous")
+    status, urgent, headers = answers[2]
+    assert status == 503 and urgent[0]["custom"]["urgent"] is True and "3114" in urgent[0]["text"]
+    assert headers["Content-Type"].startswith("application/json")  # the JSON list, not a stream
+
+    handled = []
+
+    async def reads_the_conversation(incoming):
+        handled.append(await agent.tracker_store.retrieve(incoming.sender_id))
+        await incoming.output_channel.send_response(incoming.sender_id, {"text": "Bonjour !"})
+
+    agent = agent_with(BrokenStore(Domain.empty()))
+    [(status, body, _)] = serve_and_post(agent, reads_the_conversation, [
+        (STREAM, message("je veux parler à un conseiller", audience="parent"), None)])
+    assert_french_not_taken(status, body, register="vous")
+    assert handled == []  # not handled on an empty conversation, as without a stream
+
+
+def test_a_store_failing_mid_stream_ends_it_with_the_french_message():
+    async def saves_the_conversation(incoming):
+        await incoming.output_channel.send_response(incoming.sender_id, {"text": "10 vœux"})
+        # What Rasa's processor does last: write the conversation (FailSafeTrackerStore.save).
+        await agent.tracker_store.save(SimpleNamespace(sender_id=incoming.sender_id))
+
+    agent = agent_with(BrokenStore(Domain.empty()))
+    [(status, lines, _)] = serve_and_post(agent, saves_the_conversation, [(STREAM, message("cb de voeux ?"), None)])
+    assert status == 200 and [line.get("text") for line in lines[:1]] == ["10 vœux"] and len(lines) == 2
+    last = lines[-1]
+    assert last["recipient_id"] == "s-1" and last["custom"]["unstored"] is True
+    assert "pas pu être reçu" in last["text"] and "Renvoie-le" in last["text"]
+
+    async def a_bug_after_a_reply(incoming):  # not a store: ends with what was said, where Rasa's stream hung
+        await incoming.output_channel.send_response(incoming.sender_id, {"text": "10 vœux"})
+        raise ValueError("a bug, not a store")
+
+    [(status, lines, _)] = serve_and_post(agent_with(), a_bug_after_a_reply, [(STREAM, message("cb ?"), None)])
+    assert (status, [line["text"] for line in lines]) == (200, ["10 vœux"])
+
+
+def test_messages_are_limited_per_sender_whatever_its_address_but_not_from_loopback(monkeypatch):
+    monkeypatch.setenv("ORIENTBOT_CHAT_REST_MESSAGES_PER_MINUTE_PER_SENDER", "3")
+    handled = []
+
+    async def handler(incoming):
+        handled.append(incoming.sender_id)
+        await incoming.output_channel.send_response(incoming.sender_id, {"text": "Bonjour !"})
+
+    def at(address):
+        return {"X-Real-IP": address}
+
+    answers = serve_and_post(agent_with(), handler, [
+        *[("/webhooks/rest/webhook", message("bonjour", sender="flood"), at(f"203.0.113.{i}")) for i in range(1, 5)],
+        ("/webhooks/rest/webhook", message("bonjour", sender="flood", audience="parent"), at("203.0.113.9")),
+        ("/webhooks/rest/webhook", message("j'ai envie de mourir", sender="flood"), at("203.0.113.9")),
+        (STREAM, message("bonjour", sender="flood"), at("203.0.113.9")),
+        ("/webhooks/rest/webhook", message("bonjour", sender="other"), at("203.0.113.1")),
+        *[("/webhooks/rest/webhook", message("bonjour", sender="tool"), at("127.0.0.1")) for _ in range(5)]],
+        real_ip_header=True)
+    assert [status for status, _, _ in answers] == [200] * 3 + [429] * 4 + [200] * 6
+    assert handled == ["flood"] * 3 + ["other"] + ["tool"] * 5  # a refused message is not handled
+
+    _, pupil, headers = answers[3]
+    assert set(pupil) == {"error", "retry_after"} and 1 <= pupil["retry_after"] == int(headers["Retry-After"]) <= 60
+    said = pupil["error"]
+    assert "ton message n'a pas pu être reçu" in said and "Renvoie-le dans " in said and "vous" not in said
+    parent = answers[4][1]["error"]
+    assert "votre message n'a pas pu être reçu" in parent and "Merci de le renvoyer dans " in parent
+    assert " ton " not in parent and "Renvoie" not in parent
+    urgent = answers[5][1]
+    assert urgent["urgent"] is True and urgent["error"].index("3114") < urgent["error"].index("pas pu être reçu")
+    for text in (said, parent, urgent["error"]):
+        for word in ENGLISH:
+            assert word.lower() not in text.lower(), text
 
 
 @pytest.mark.parametrize("address, is_counted", [
