@@ -245,6 +245,11 @@ class ServeSettings:
     lock_store_url: str = "redis://127.0.0.1:6379/1"
     # Rasa workers when the lock store answers; 0: one per core.
     rasa_workers: int = 0
+    # The latest events of a conversation Rasa sends the action server with each call (all of them in Rasa's own
+    # call: a conversation of 40 messages sent ~400 events, serialised by Rasa and parsed by the action server
+    # every time). The actions read the last 60 (the transcript a ticket keeps) and the person's 6 messages
+    # before the latest (``bot.actions.conversation``); 0: all of them, as Rasa does.
+    action_events_sent: int = 150
 
 
 @dataclass(frozen=True)

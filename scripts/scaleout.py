@@ -157,6 +157,7 @@ action_endpoint:
   url: http://127.0.0.1:{actions_port}/webhook
   headers:
     X-Orientbot-Action-Secret: ${{ORIENTBOT_ACTION_SECRET}}
+  enable_selective_domain: true
 tracker_store:
   type: SQL
   dialect: postgresql
