@@ -97,10 +97,11 @@ def store_failed(error: Optional[BaseException]) -> bool:
     return False
 
 
-# Rasa's Redis lock store is not atomic across processes: when two messages of one conversation reach two workers at
-# once, the first one's clean-up can delete the lock the second has just queued on, and the second raises LockError
-# before handling anything (1 of 1,265 messages, `load.py open --sessions 600 --rate 20` on `make run`, 2026-12-06).
-# Nothing was handled, so the message is offered again, on a fresh lock.
+# Rasa's Redis lock store was not atomic across processes: when two messages of one conversation reached two workers
+# at once, the first one's clean-up could delete the lock the second had just queued on, and the second raised
+# LockError before handling anything (1 of 1,265 messages, `load.py open --sessions 600 --rate 20` on `make run`,
+# 2026-12-06). ``bot.components.lock_store_patch`` now makes its steps atomic; should a lock still vanish (it expired,
+# or a lock store without the patch), nothing was handled, so the message is offered again, on a fresh lock.
 LOCK_RACE_ATTEMPTS = 3
 LOCK_RACE_PAUSE_SECONDS = 0.05
 
