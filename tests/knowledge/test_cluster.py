@@ -319,7 +319,7 @@ def test_an_answer_whose_campaign_dates_expire_first_gives_way_to_one_that_lasts
     lasting = "Les vœux se formulent sur Parcoursup de mi-janvier à mi-mars, puis tu confirmes chacun avant début avril."
     pairs = [pair("jusqu'a quand on fait les voeux ?", dated, cid="a", validated=True),
              pair("c quand la date limite des voeux parcoursup ?", dated, cid="b"),
-             pair("les voeux parcoursup c'est jusqu'a quand ?", lasting, cid="c")]
+             pair("dernier jour pour saisir ses voeux sur parcoursup ?", lasting, cid="c")]
     [entry] = build_entries(cluster_pairs(pairs, threshold=0.95).clusters)
     # The dated answer is the more typical and the validated one: without the expiry it wins.
     assert entry.answer_eleve == lasting and entry.valid_until is None
