@@ -74,6 +74,15 @@ def is_elliptic(text: str) -> bool:
 SUBJECT_MAX_WORDS = 4
 SUBJECT_MAX_PHRASES = 2
 _WORD = re.compile(r"[\w'’+-]+")
+# "l'université", "d'apprentissage": the noun is the subject, not its article.
+_ARTICLE = re.compile(r"(?i)^[ld]['’]")
+# "t'aide", "m'inscrire", "s'inscrire": a pronoun before a verb, never the subject of a question.
+_PRONOUN = re.compile(r"(?i)^(?:[tmsjn]|qu)['’]")
+
+
+def _same_word(phrase: str) -> str:
+    """"masters" and "master", "École" and "école": one subject said twice."""
+    return " ".join(word.rstrip("sx") for word in normalise(phrase).split())
 
 
 def subject_of(question: str) -> str:
@@ -82,7 +91,8 @@ def subject_of(question: str) -> str:
     The words (or two- and three-word phrases: "bac pro", "conseil de classe") that, normalised,
     ``orientbot.topics`` recognises, in the order asked: the first two, at most four words.
     """
-    words = [w for w in _WORD.findall(question) if not w.isupper() or len(w) <= 5]  # not "[ÉTABLISSEMENT]"
+    words = [_ARTICLE.sub("", w) for w in _WORD.findall(question)
+             if (not w.isupper() or len(w) <= 5) and not _PRONOUN.match(w)]  # not "[ÉTABLISSEMENT]"
 
     def named(start: int, end: int) -> bool:
         return start < end <= len(words) and topic_of(" ".join(words[start:end])) is not None
@@ -93,7 +103,7 @@ def subject_of(question: str) -> str:
         # the shortest phrase from this word on that names a topic, and needs this word to
         size = next((n for n in (1, 2, 3) if named(index, index + n) and not named(index + 1, index + n)), 0)
         phrase = " ".join(words[index : index + size])
-        if size and phrase.lower() not in (w.lower() for w in picked):
+        if size and _same_word(phrase) not in (_same_word(w) for w in picked):
             picked.append(phrase)
         index += max(size, 1)
     return " ".join(" ".join(picked).split()[:SUBJECT_MAX_WORDS])

@@ -1,4 +1,4 @@
-from orientbot.followup import context_of, is_a_question, is_elliptic, standalone_question
+from orientbot.followup import context_of, is_a_question, is_elliptic, standalone_question, subject_of
 
 
 def test_a_follow_up_that_swaps_the_subject_takes_the_rest_of_the_previous_question():
@@ -22,5 +22,12 @@ def test_small_talk_is_not_the_previous_question():
 
 def test_a_follow_up_of_a_follow_up_keeps_the_first_subject():
     earlier = context_of(["comment ça marche l'alternance ?", "et pour un BTS ?"])
-    assert earlier == "l'alternance : et pour un BTS ?"
-    assert standalone_question("et si j'ai 21 ans ?", earlier)[0] == "l'alternance BTS : et si j'ai 21 ans ?"
+    assert earlier == "alternance : et pour un BTS ?"
+    assert standalone_question("et si j'ai 21 ans ?", earlier)[0] == "alternance BTS : et si j'ai 21 ans ?"
+
+
+def test_a_subject_is_its_nouns_without_their_articles_nor_a_pronoun_before_a_verb():
+    # Read off the cross-validation's follow-ups (2026-12-06): "t'aide 2nde", "école l'école", "master masters".
+    assert subject_of("tu peux m'aider pour une licence à l'université ?") == "licence université"
+    assert subject_of("qui peut t'aider à choisir ta 2nde ?") == "2nde"
+    assert subject_of("un master ou des masters en alternance ?") == "master alternance"
