@@ -40,10 +40,11 @@ from knowledge.model import Cluster, QAPair
 from knowledge.register import NEUTRAL, TU, VOUS, convert, for_parents, parse, register_of, without_the_askers_child
 from orientbot.cues import asks_for_a_human, sounds_like_a_complaint, tells_a_personal_situation
 from orientbot.emergency import IN_AN_ANSWER
-from orientbot.followup import is_elliptic, without_lead_in
+from orientbot.followup import is_elliptic, subject_of, without_lead_in
 from orientbot.kb import KnowledgeEntry, Variant
 from orientbot.normalise import STOPWORDS, TEXTING, fold_accents, normalise
 from orientbot.safety import detect_distress
+from orientbot.topics import topic_of
 from orientbot.validity import campaign_year, valid_until
 
 _URL = re.compile(r"https?://[^\s<>\"')\]]+")
@@ -437,7 +438,7 @@ _SECOND_PERSON = re.compile(r"(?i)\b(tu|te|toi|ton|ta|tes|vous|votre|vos)\b|\bt[
 _SMS = re.compile(r"(?i)\b(" + "|".join(sorted(map(re.escape, set(TEXTING) | {
     "pcq", "tjrs", "mdr", "qq", "ajd", "auj", "msg", "rdv", "pb", "dsl", "ptet", "bosser", "taf", "ingé", "ca"}))) + r")\b")
 # Spoken shortcuts a written question does not take: "faut classer…" (il faut), "= possible ?".
-_COLLOQUIAL = re.compile(r"(?i)^faut\b|\s=\s|\bah bon\b|\bvs\b|\bou pas\b")
+_COLLOQUIAL = re.compile(r"(?i)^faut\b|\s=\s|\bah bon\b|\bvs\b|\bou pas\b|\b(?:merde|putain|chiant|chier|foutu)\b")
 # A question that goes on from an earlier one ("Et en PASS ?"), or speaks of someone not named in it
 # ("Que devient sa bourse ?", "Combien de temps il a ?"; not the impersonal "il faut", "il y a").
 _FOLLOWS_ON = re.compile(r"(?i)^(?:et|mais|ok|donc|alors|du coup|ou|sinon|si jamais|concr[èe]tement)\b")
@@ -741,9 +742,39 @@ def titles(cluster: Cluster, spelling: Spelling = Spelling()) -> Tuple[str, str]
         candidates.append(TitleCandidate(text, completed, pair.asker_role, _voice(text)))
     chosen = {}
     for audience in ("eleve", "parent"):
-        best = min(candidates, key=lambda c: _title_cost(c, audience, keywords, spelling))
-        chosen[audience] = _for_parents(best.text) if audience == "parent" else best.text
+        best = min(candidates, key=lambda c: _title_cost(c, audience, keywords, spelling)).text
+        if not _names_its_subject(best, keywords):
+            best = _with_the_subject(best, cluster, spelling)
+        chosen[audience] = _for_parents(best) if audience == "parent" else best
     return chosen["eleve"], chosen["parent"]
+
+
+# A longer question says what it is about even when it names no topic ("Qui accorde l'année de césure… ?").
+SHORT_TITLE_WORDS = 10
+
+
+def _names_its_subject(title: str, keywords: set) -> bool:
+    """"Quel est le minimum légal ?", "Le montant peut-il être revu ?": a button must say what it is about."""
+    words = normalise(title).split()
+    return topic_of(title) is not None or len(keywords.intersection(words)) >= 2 or len(words) > SHORT_TITLE_WORDS
+
+
+def _with_the_subject(title: str, cluster: Cluster, spelling: Spelling) -> str:
+    """The title after the subject its entry's questions name most often ("Bourse : le montant peut-il être revu ?"),
+    as a follow-up's title shows the subject folded into it."""
+    said: Counter = Counter()
+    forms: Dict[str, Counter] = {}
+    for pair in cluster.pairs:
+        subject = subject_of(pair.asked)
+        if subject:
+            said[normalise(subject)] += 1
+            forms.setdefault(normalise(subject), Counter())[subject] += 1
+    key = min(said, key=lambda k: (-said[k], k)) if said else ""
+    if said[key] < 2 or " : " in title:
+        return title  # a subject named once is one asker's, not the entry's
+    subject = spelling.respell(min(forms[key], key=lambda f: (-forms[key][f], f)))
+    opening = title[:1].lower() if title[1:2].islower() else title[:1]  # "BTS" stays
+    return f"{subject[:1].upper()}{subject[1:]} : {opening}{title[1:]}"
 
 
 def build_entries(clusters: Sequence[Cluster]) -> List[KnowledgeEntry]:

@@ -323,3 +323,26 @@ def test_an_answer_whose_campaign_dates_expire_first_gives_way_to_one_that_lasts
     [entry] = build_entries(cluster_pairs(pairs, threshold=0.95).clusters)
     # The dated answer is the more typical and the validated one: without the expiry it wins.
     assert entry.answer_eleve == lasting and entry.valid_until is None
+
+
+def test_a_short_title_that_names_nothing_takes_the_subject_its_entry_is_asked_about():
+    from knowledge.cluster import Cluster, Spelling, _names_its_subject, _with_the_subject
+
+    grant = "Le montant de la bourse peut être revu en cours d'année si les revenus de la famille baissent nettement."
+    cluster = Cluster(pairs=(
+        pair("Le montant peut-il être revu ?", grant, "parent", cid="a"),
+        pair("ma bourse peut changer si mes parents gagnent moins ?", grant, cid="b"),
+        pair("la bourse ça peut bouger en cours d'annee ?", grant, cid="c"),
+    ))
+    assert not _names_its_subject("Le montant peut-il être revu ?", {"montant", "bourse", "revenus"})
+    assert _names_its_subject("Le montant de la bourse peut-il être revu ?", {"montant", "bourse", "revenus"})
+    assert _with_the_subject("Le montant peut-il être revu ?", cluster, Spelling()) == "Bourse : le montant peut-il être revu ?"
+    # A subject named by one asker only is theirs, not the entry's: the title stays as asked.
+    once = Cluster(pairs=cluster.pairs[:2])
+    assert _with_the_subject("Le montant peut-il être revu ?", once, Spelling()) == "Le montant peut-il être revu ?"
+
+
+def test_a_button_does_not_swear():
+    from knowledge.cluster import _COLLOQUIAL
+
+    assert _COLLOQUIAL.search("Je suis dans la merde ?") and not _COLLOQUIAL.search("Je suis dans une impasse ?")
