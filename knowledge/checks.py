@@ -173,12 +173,6 @@ def _without_opening(text: str) -> str:
     if filler and len(text[filler.end():].split()) >= 6:
         rest = text[filler.end():]
         return rest[:1].upper() + rest[1:]
-    reaction = _FIRST_CLAUSE.match(text)
-    # "Aucune démarche : le dossier suit l'élève." The reaction announces the rule that follows its colon.
-    if reaction and reaction.group(0).rstrip().endswith(":") and len(text[reaction.end():].split()) >= 6 \
-            and _opens_on_a_reaction(text):
-        rest = text[reaction.end():]
-        return rest[:1].upper() + rest[1:]
     match = _REPLY_WORD.match(text)
     if not match:
         return text

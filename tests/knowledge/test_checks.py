@@ -67,16 +67,6 @@ def test_a_reply_word_in_front_of_a_sentence_that_stands_alone_is_dropped():
     assert "replies_to_earlier" in codes(stand_alone("Non, pas avant la fin du trimestre."))
 
 
-def test_a_reaction_before_a_colon_is_dropped_when_the_rule_after_it_stands_alone():
-    assert stand_alone("Aucune démarche : le dossier de bourse suit l'élève dans son nouveau lycée.") == (
-        "Le dossier de bourse suit l'élève dans son nouveau lycée.")
-    # A heading, or a clause that names its subject, is part of the answer.
-    assert stand_alone("Attention : la saisie des vœux ferme à la mi-mars, sans ajout possible ensuite.").startswith("Attention")
-    assert stand_alone("La mention compte beaucoup : les commissions lisent aussi les appréciations.").startswith("La mention")
-    # Too little after the colon to stand alone: kept whole, and the checks turn it down.
-    assert stand_alone("Sans doute pas : trop tard.") == "Sans doute pas : trop tard."
-
-
 @pytest.mark.parametrize("text, code", [
     ("Elle reste acquise pendant toute l'année, même en cas de déménagement.", "needs_the_question"),
     ("N'aura pas à refaire sa demande l'an prochain.", "fragment"),
