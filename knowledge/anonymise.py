@@ -125,6 +125,25 @@ def _entity_is_kept(text: str) -> bool:
     return not words or any(w in _KEEP for w in words) or text.isupper() or not text[:1].isupper()
 
 
+# "Renseignez-vous auprès…", "Prévenez le CFA…": the NER takes a capitalised imperative for a name or a place.
+_ENCLITIC = re.compile(r"-(?:vous|toi|nous|moi|le|la|les|lui|leur|en|y)\b", re.I)
+_SENTENCE_START = re.compile(r"(?:^|[.!?:;(«\n]\s*)$")
+# After a name or a town the verb comes ("Rodez est loin", "Martinez a son bac"); after an imperative, its object.
+_VERB_AFTER_A_SUBJECT = re.compile(r"^\s+(?:est|a|sera|serait|était|va|ira|fait|peut|doit|habite|vit|part)\b", re.I)
+
+
+def _is_an_imperative(text: str, start: int, end: int) -> bool:
+    """A one-word entity that is a verb in the imperative: a hyphenated pronoun follows it, or it opens a sentence
+    in "-ez" and no verb follows it."""
+    word = text[start:end]
+    if " " in word or not word.isalpha():
+        return False
+    if _ENCLITIC.match(text, end):
+        return True
+    return word.lower().endswith("ez") and bool(_SENTENCE_START.search(text[:start])) \
+        and not _VERB_AFTER_A_SUBJECT.match(text[end:])
+
+
 class Anonymiser:
     """Removes personal data from conversations; ``ner`` is optional (tests may pass a fake)."""
 
@@ -184,7 +203,7 @@ class Anonymiser:
     def _apply_ner(text: str, entities: List[Tuple[int, int, str]], report: AnonymisationReport) -> str:
         for start, end, label in sorted(entities, reverse=True):
             span = text[start:end]
-            if label not in ("PER", "LOC") or "[" in span or _entity_is_kept(span):
+            if label not in ("PER", "LOC") or "[" in span or _entity_is_kept(span) or _is_an_imperative(text, start, end):
                 continue
             kind = "name" if label == "PER" else "place"
             report.count(kind)

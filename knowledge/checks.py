@@ -236,8 +236,12 @@ def _opens_without_a_subject(text: str) -> bool:
             continue
         verb = words[j]
         inverted = j + 1 < len(words) and words[j + 1].text.startswith("-")  # "Faut-il", "Peut-on"
-        if verb.pos_ in ("VERB", "AUX") and verb.morph.get("VerbForm") == ["Fin"] and verb.morph.get("Person") == ["3"] \
-                and verb.morph.get("Number") == ["Sing"] and not verb.lower_.endswith(_LIKE_AN_IMPERATIVE) \
+        # In context the tagger sometimes gives no person nor number ("Présentera ensuite ce contrat…"): the ending
+        # tells a plural ("-nt") apart.
+        third_singular = (verb.morph.get("Person") == ["3"] and verb.morph.get("Number") == ["Sing"]) or (
+            not verb.morph.get("Person") and not verb.morph.get("Number") and not verb.lower_.endswith("nt"))
+        if verb.pos_ in ("VERB", "AUX") and verb.morph.get("VerbForm") == ["Fin"] and third_singular \
+                and not verb.lower_.endswith(_LIKE_AN_IMPERATIVE) \
                 and verb.lower_ != "va" and not inverted and not verb.dep_.startswith("nsubj") and not _has_subject(verb):
             return True
     return False

@@ -38,6 +38,18 @@ def test_ner_catches_names_the_patterns_do_not_know():
     assert "Gwendal" not in clean.messages[0].text and report.removed["name"] >= 1
 
 
+def test_an_imperative_the_ner_takes_for_a_name_or_a_place_stays():
+    # fr_core_news_md labels "Renseignez" and "Prévenez" LOC in these sentences (2026-12-06).
+    text = "Dans les autres cas, c'est l'école qui décide. Renseignez-vous auprès d'elle. Prévenez aussi le CFA."
+    conversation = make_conversation([{"from": "c", "text": text}])
+    [clean], _ = Anonymiser(fake_ner(["Renseignez", "Prévenez"])).anonymise([conversation])
+    assert clean.messages[0].text == text
+    # A name or a town in "-ez" that a verb follows is still taken out.
+    conversation = make_conversation([{"from": "p", "text": "Bonjour. Martinez a eu son bac. Rodez est loin."}])
+    [clean], _ = Anonymiser(fake_ner(["Martinez", "Rodez"])).anonymise([conversation])
+    assert "Martinez" not in clean.messages[0].text and "Rodez" not in clean.messages[0].text
+
+
 def test_bad_text_does_not_break_the_stage():
     conversation = make_conversation([{"from": "u", "text": ""}, {"from": "u", "text": "<script>alert('x')</script> 😭"}])
     [clean], _ = Anonymiser().anonymise([conversation])

@@ -21,6 +21,9 @@ def test_an_answer_that_stands_alone_has_no_defect():
     ("Question ! Les deux inscriptions sont indépendantes l'une de l'autre.", "cut_lead_in"),
     ("La convention se signe avant le départ. Devra ensuite la rapporter au lycée.", "fragment"),
     ("La demande se fait auprès du service des bourses et de", "fragment"),
+    # In context the tagger gives "Présentera" no person: the sentence still has no subject.
+    ("L'admission n'est définitive qu'une fois le contrat signé avec un employeur. Présentera ensuite ce contrat au CFA.",
+     "fragment"),
     ("Oui ! Le stage peut se faire dans une collectivité.", "replies_to_earlier"),
     ("Exactement, et le dossier reste modifiable jusqu'à la fin du mois.", "replies_to_earlier"),
     ("Tu es majeur, donc tu peux recevoir l'allocation sur ton propre compte.", "replies_to_earlier"),
