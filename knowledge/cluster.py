@@ -754,7 +754,7 @@ SHORT_TITLE_WORDS = 10
 
 
 def _names_its_subject(title: str, keywords: set) -> bool:
-    """"Quel est le minimum légal ?", "Le montant peut-il être revu ?": a button must say what it is about."""
+    """"Quel est le minimum légal ?", "Est-ce la même démarche ?": a button must say what it is about."""
     words = normalise(title).split()
     return topic_of(title) is not None or len(keywords.intersection(words)) >= 2 or len(words) > SHORT_TITLE_WORDS
 
