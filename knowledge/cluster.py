@@ -760,7 +760,7 @@ def _names_its_subject(title: str, keywords: set) -> bool:
 
 
 def _with_the_subject(title: str, cluster: Cluster, spelling: Spelling) -> str:
-    """The title after the subject its entry's questions name most often ("Bourse : le montant peut-il être revu ?"),
+    """The title after the subject its entry's questions name most often ("Mentor : comment fait-on la demande ?"),
     as a follow-up's title shows the subject folded into it."""
     said: Counter = Counter()
     forms: Dict[str, Counter] = {}
