@@ -9,13 +9,24 @@ event's class is found in a table (``event_types_patch``), and DIET's and the Re
 is called directly (``tf_predict_patch``). Two keep a message's cost from growing with its conversation: each
 worker keeps a conversation's tracker between its messages, checked against the SQLite store and brought up to date
 from it (``tracker_cache_patch``), and the rule policy computes the states of the last turns only
-(``recent_states_patch``). The Rasa server imports it when it loads the model.
+(``recent_states_patch``). Six halve the NLU's CPU a message (5.9 -> 3.1 ms, ``scripts/bench_nlu.py``): the count
+vectors of tokens and sentences seen before are kept (``count_vectors_patch``), sparse features are stacked and
+copied without scipy's and Rasa's general paths (``sparse_stack_patch``, ``features_copy_patch``), inference
+batches are made directly (``inference_batches_patch``), the ResponseSelector finds a label's key in a table
+(``response_key_patch``), and the graph runner replays the order dask chose for the same graph
+(``graph_run_patch``). The Rasa server imports it when it loads the model.
 """
 from bot.components import (  # noqa: F401  (import side effect: the patches)
     action_payload_patch,
+    count_vectors_patch,
     event_types_patch,
+    features_copy_patch,
+    graph_run_patch,
+    inference_batches_patch,
     lock_store_patch,
     recent_states_patch,
+    response_key_patch,
+    sparse_stack_patch,
     tf_predict_patch,
     tracker_cache_patch,
     tracker_store_patch,
