@@ -45,17 +45,9 @@ _NUMPY_TENSORS: List[Any] = []
 
 
 def switch(on: bool) -> None:
-    from bot.components import (
-        count_vectors_patch,
-        features_copy_patch,
-        graph_run_patch,
-        inference_batches_patch,
-        response_key_patch,
-        sparse_stack_patch,
-        tf_predict_patch,
-    )
-    for patch in (count_vectors_patch, response_key_patch, features_copy_patch, sparse_stack_patch,
-                  inference_batches_patch, graph_run_patch):
+    from bot.components import NLU_SPEED_PATCHES, tf_predict_patch
+
+    for patch in NLU_SPEED_PATCHES:
         patch.install() if on else patch.uninstall()
     if not _NUMPY_TENSORS:
         _NUMPY_TENSORS.append(tf_predict_patch.DirectPredict._numpy_tensors)
@@ -128,6 +120,9 @@ async def main(args: argparse.Namespace) -> None:
         once[on].append(await parse(chunk))
     switch(True)
     for label, results in (("repeated", repeated), ("once", once)):
+        if not results[False] or not results[True]:
+            print(f"{label:9s} needs at least two runs (--runs) or chunks (--chunks): one with the patches, one without")
+            continue
         off, on = median(results[False]), median(results[True])
         print(f"{label:9s} off {off:.2f} ms  on {on:.2f} ms  ({100 * (on - off) / off:+.0f} %)  "
               f"[off {' '.join(f'{x:.2f}' for x in results[False])}; on {' '.join(f'{x:.2f}' for x in results[True])}]")

@@ -32,3 +32,7 @@ from bot.components import (  # noqa: F401  (import side effect: the patches)
     tracker_store_patch,
     validation_patch,
 )
+
+# The NLU's patches, for the tests and scripts/bench_nlu.py that switch them off and on together.
+NLU_SPEED_PATCHES = (count_vectors_patch, response_key_patch, features_copy_patch, sparse_stack_patch,
+                     inference_batches_patch, graph_run_patch)

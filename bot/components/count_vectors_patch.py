@@ -19,7 +19,6 @@ difference). Each worker process has its own caches.
 """
 from __future__ import annotations
 
-import os
 import threading
 import weakref
 from typing import Any, Dict, List, Optional, Sequence, Text, Tuple
@@ -28,6 +27,8 @@ import numpy as np
 import scipy.sparse
 from rasa.nlu.constants import DENSE_FEATURIZABLE_ATTRIBUTES  # the list Rasa's method reads
 from rasa.nlu.featurizers.sparse_featurizer.count_vectors_featurizer import CountVectorsFeaturizer
+
+from bot.components.switches import switched_off
 
 ENV_SWITCH = "ORIENTBOT_COUNT_VECTORS_CACHE"
 ORIGINAL = CountVectorsFeaturizer.__dict__["_create_features"]
@@ -135,7 +136,7 @@ create_features.orientbot_cached = True  # type: ignore[attr-defined]
 
 def install() -> bool:
     """Puts the patched method in place (idempotent); False when switched off by the environment."""
-    if os.environ.get(ENV_SWITCH, "1").strip().lower() in ("0", "false", "no", "off"):
+    if switched_off(ENV_SWITCH):
         return False
     CountVectorsFeaturizer._create_features = create_features  # type: ignore[assignment]
     return True

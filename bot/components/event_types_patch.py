@@ -12,11 +12,12 @@ model. ``ORIENTBOT_CACHED_EVENT_TYPES=0`` leaves Rasa's method in place (to meas
 """
 from __future__ import annotations
 
-import os
 from typing import Dict, Optional, Text, Type
 
 import rasa.shared.utils.common
 from rasa.shared.core.events import Event
+
+from bot.components.switches import switched_off
 
 ENV_SWITCH = "ORIENTBOT_CACHED_EVENT_TYPES"
 ORIGINAL = Event.__dict__["resolve_by_type"]  # a staticmethod
@@ -55,7 +56,7 @@ def _on_new_subclass(cls: type, **kwargs: object) -> None:
 
 def install() -> bool:
     """Puts the table in place (idempotent); False when switched off by the environment."""
-    if os.environ.get(ENV_SWITCH, "1").strip().lower() in ("0", "false", "no", "off"):
+    if switched_off(ENV_SWITCH):
         return False
     forget()
     Event.__init_subclass__ = classmethod(_on_new_subclass)  # type: ignore[assignment]

@@ -17,7 +17,6 @@ the difference).
 from __future__ import annotations
 
 import copy
-import os
 from typing import List, Optional, Text
 
 import numpy as np
@@ -25,6 +24,8 @@ import scipy.sparse
 from rasa.shared.nlu.training_data.features import Features
 from rasa.shared.nlu.training_data.message import Message
 from rasa.utils.tensorflow import model_data_utils
+
+from bot.components.switches import switched_off
 
 ENV_SWITCH = "ORIENTBOT_FEATURES_SHALLOW_COPY"
 ORIGINAL_COMBINE = Message.__dict__["_combine_features"]  # a staticmethod
@@ -78,7 +79,7 @@ create_fake_features.orientbot_shallow = True  # type: ignore[attr-defined]
 
 def install() -> bool:
     """Puts the patched functions in place (idempotent); False when switched off by the environment."""
-    if os.environ.get(ENV_SWITCH, "1").strip().lower() in ("0", "false", "no", "off"):
+    if switched_off(ENV_SWITCH):
         return False
     Message._combine_features = staticmethod(combine_features)  # type: ignore[assignment]
     model_data_utils._create_fake_features = create_fake_features

@@ -19,13 +19,14 @@ difference). Each runner keeps its own orders; nothing is shared between worker 
 """
 from __future__ import annotations
 
-import os
 from typing import Any, Dict, FrozenSet, List, Optional, Text, Tuple
 
 import dask
 from rasa.engine.exceptions import GraphRunError
 from rasa.engine.graph import GraphNode
 from rasa.engine.runner.dask import DaskGraphRunner
+
+from bot.components.switches import switched_off
 
 ENV_SWITCH = "ORIENTBOT_REPLAYED_GRAPH_ORDER"
 ORIGINAL = DaskGraphRunner.__dict__["run"]
@@ -112,7 +113,7 @@ run.orientbot_replayed = True  # type: ignore[attr-defined]
 
 def install() -> bool:
     """Puts the patched method in place (idempotent); False when switched off by the environment."""
-    if os.environ.get(ENV_SWITCH, "1").strip().lower() in ("0", "false", "no", "off"):
+    if switched_off(ENV_SWITCH):
         return False
     DaskGraphRunner.run = run  # type: ignore[assignment]
     return True

@@ -15,12 +15,13 @@ the difference).
 """
 from __future__ import annotations
 
-import os
 from typing import Any, Dict, List, Optional, Text, Union
 
 from rasa.utils.tensorflow.data_generator import RasaBatchDataGenerator
 from rasa.utils.tensorflow.model_data import RasaModelData
 from rasa.utils.tensorflow.models import RasaModel
+
+from bot.components.switches import switched_off
 
 ENV_SWITCH = "ORIENTBOT_DIRECT_INFERENCE_BATCHES"
 ORIGINAL = RasaModel.__dict__["run_inference"]
@@ -48,7 +49,7 @@ run_inference.orientbot_direct = True  # type: ignore[attr-defined]
 
 def install() -> bool:
     """Puts the patched method in place (idempotent); False when switched off by the environment."""
-    if os.environ.get(ENV_SWITCH, "1").strip().lower() in ("0", "false", "no", "off"):
+    if switched_off(ENV_SWITCH):
         return False
     RasaModel.run_inference = run_inference  # type: ignore[assignment]
     return True

@@ -31,7 +31,6 @@ How it is applied: as ``validation_patch``, through ``bot/components/__init__.py
 from __future__ import annotations
 
 import json
-import os
 import weakref
 from typing import Any, Dict, List, Optional, Text
 
@@ -49,6 +48,8 @@ from rasa.shared.core.events import (
     UserUttered,
 )
 from rasa.shared.core.trackers import DialogueStateTracker
+
+from bot.components.switches import switched_off
 
 ENV_SWITCH = "ORIENTBOT_RECENT_RULE_STATES"
 ORIGINAL_PREDICTION_STATES = RulePolicy._prediction_states  # inherited from Policy
@@ -168,7 +169,7 @@ prediction_states.orientbot_recent = True  # type: ignore[attr-defined]
 
 def install() -> bool:
     """Puts both in place (idempotent); False when ``ORIENTBOT_RECENT_RULE_STATES=0``."""
-    if os.environ.get(ENV_SWITCH, "1").strip().lower() in ("0", "false", "no", "off"):
+    if switched_off(ENV_SWITCH):
         return False
     RulePolicy._prediction_states = prediction_states  # type: ignore[assignment]
     DialogueStateTracker.applied_events = applied_events  # type: ignore[assignment]

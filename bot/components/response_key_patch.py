@@ -15,12 +15,13 @@ difference).
 """
 from __future__ import annotations
 
-import os
 from typing import Any, Dict, Optional, Text, Tuple
 
 from rasa.nlu.selectors.response_selector import ResponseSelector
 from rasa.shared.nlu.constants import TEXT
 from rasa.shared.nlu.training_data import util
+
+from bot.components.switches import switched_off
 
 ENV_SWITCH = "ORIENTBOT_RESPONSE_KEY_TABLE"
 ORIGINAL = ResponseSelector.__dict__["_resolve_intent_response_key"]
@@ -63,7 +64,7 @@ resolve_intent_response_key.orientbot_table = True  # type: ignore[attr-defined]
 
 def install() -> bool:
     """Puts the patched method in place (idempotent); False when switched off by the environment."""
-    if os.environ.get(ENV_SWITCH, "1").strip().lower() in ("0", "false", "no", "off"):
+    if switched_off(ENV_SWITCH):
         return False
     ResponseSelector._resolve_intent_response_key = resolve_intent_response_key  # type: ignore[assignment]
     return True

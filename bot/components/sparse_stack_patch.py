@@ -16,11 +16,11 @@ difference).
 """
 from __future__ import annotations
 
-import os
-
 import numpy as np
 import scipy.sparse
 from rasa.shared.nlu.training_data.features import Features
+
+from bot.components.switches import switched_off
 
 try:  # the helpers bmat itself uses (scipy 1.10); elsewhere Rasa's method stays
     from scipy.sparse._sputils import get_index_dtype, upcast
@@ -70,7 +70,7 @@ combine_sparse_features.orientbot_direct = True  # type: ignore[attr-defined]
 
 def install() -> bool:
     """Puts the patched method in place (idempotent); False when switched off by the environment."""
-    if os.environ.get(ENV_SWITCH, "1").strip().lower() in ("0", "false", "no", "off") or upcast is None:
+    if switched_off(ENV_SWITCH) or upcast is None:
         return False
     Features._combine_sparse_features = combine_sparse_features  # type: ignore[assignment]
     return True

@@ -18,7 +18,6 @@ model. ``ORIENTBOT_DIRECT_TF_PREDICT=0`` leaves Rasa's method in place (to measu
 from __future__ import annotations
 
 import logging
-import os
 from typing import Any, Sequence
 
 import numpy as np
@@ -27,6 +26,8 @@ from rasa.utils.tensorflow.models import RasaModel
 from tensorflow.python.eager import context
 from tensorflow.python.framework import constant_op
 from tensorflow.python.util import nest
+
+from bot.components.switches import switched_off
 
 logger = logging.getLogger(__name__)
 ENV_SWITCH = "ORIENTBOT_DIRECT_TF_PREDICT"
@@ -87,7 +88,7 @@ rasa_predict.orientbot_direct = True  # type: ignore[attr-defined]
 
 def install() -> bool:
     """Puts the patched method in place (idempotent); False when switched off by the environment."""
-    if os.environ.get(ENV_SWITCH, "1").strip().lower() in ("0", "false", "no", "off"):
+    if switched_off(ENV_SWITCH):
         return False
     RasaModel._rasa_predict = rasa_predict  # type: ignore[assignment]
     return True

@@ -47,6 +47,7 @@ from rasa.shared.core.events import SessionStarted
 from rasa.shared.core.trackers import DialogueStateTracker
 
 from bot.components import tracker_store_patch  # noqa: F401  (installed first: its read is the one this one falls back on)
+from bot.components.switches import OFF
 
 ENV_SWITCH = "ORIENTBOT_TRACKER_CACHE"
 # Events kept per worker: ~3 kB each (tracemalloc, 19 conversations of 350-450 events read from var/tracker.db after
@@ -123,7 +124,7 @@ def _limit() -> int:
     raw = os.environ.get(ENV_SWITCH, "").strip().lower()
     if raw in ("", "1", "true", "yes", "on"):
         return DEFAULT_EVENTS
-    if raw in ("0", "false", "no", "off"):
+    if raw in OFF:
         return 0
     return max(0, int(raw))
 

@@ -25,7 +25,6 @@ from __future__ import annotations
 import itertools
 import json
 import logging
-import os
 import weakref
 from typing import Any, Optional, Text
 
@@ -35,6 +34,7 @@ from rasa.shared.core.events import SessionStarted
 from rasa.shared.core.trackers import DialogueStateTracker
 from rasa.shared.nlu.constants import INTENT_NAME_KEY
 
+from bot.components.switches import switched_off
 from orientbot.db import tune_tracker_engine
 
 ENV_SWITCH = "ORIENTBOT_TRACKER_STORE_TUNING"
@@ -141,7 +141,7 @@ async def _retrieve(self: SQLTrackerStore, sender_id: Text,
 
 def install() -> bool:
     """Puts the patched methods in place (idempotent); False when switched off by the environment."""
-    if os.environ.get(ENV_SWITCH, "1").strip().lower() in ("0", "false", "no", "off"):
+    if switched_off(ENV_SWITCH):
         return False
     SQLTrackerStore.session_scope = session_scope  # type: ignore[assignment]
     SQLTrackerStore._additional_events = _additional_events  # type: ignore[assignment]

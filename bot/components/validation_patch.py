@@ -15,13 +15,14 @@ the difference: ``ORIENTBOT_CACHED_ACTION_VALIDATOR=0 make bench``).
 """
 from __future__ import annotations
 
-import os
 from typing import Any, Dict, Optional, Text
 
 from jsonschema.exceptions import best_match
 from jsonschema.validators import validator_for
 from rasa.core.actions.action import RemoteAction
 from rasa.shared.constants import DOCS_BASE_URL
+
+from bot.components.switches import switched_off
 
 ENV_SWITCH = "ORIENTBOT_CACHED_ACTION_VALIDATOR"
 ORIGINAL = RemoteAction.__dict__["_validate_action_result"]
@@ -58,7 +59,7 @@ validate_action_result.orientbot_cached = True  # type: ignore[attr-defined]
 
 def install() -> bool:
     """Puts the cached validation in place (idempotent); False when switched off by the environment."""
-    if os.environ.get(ENV_SWITCH, "1").strip().lower() in ("0", "false", "no", "off"):
+    if switched_off(ENV_SWITCH):
         return False
     RemoteAction._validate_action_result = validate_action_result  # type: ignore[assignment]
     return True
